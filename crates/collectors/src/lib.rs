@@ -1,0 +1,2 @@
+//! tributary-collectors: Linux /proc and /sys collectors with netdata 1.37's charts.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! tributary-protocol: the plugins.d and streaming line protocol of netdata 1.37.
+#![forbid(unsafe_code)]
