@@ -1,2 +1,9 @@
-//! tributary-protocol: the plugins.d and streaming line protocol of netdata 1.37.
+//! tributary-protocol: the line protocol netdata 1.37 speaks on plugins' stdout and on streams
+//! (one parser, two uses). Pure functions over borrowed lines; no I/O, no allocation per line.
 #![forbid(unsafe_code)]
+
+pub mod command;
+pub mod words;
+
+pub use command::{Command, ParseError, parse_line};
+pub use words::{Words, strtoll0};

@@ -1,0 +1,291 @@
+//! One parsed line of the plugins.d / streaming protocol, borrowing from the line.
+//! Keywords and their argument positions follow netdata 1.37's `pluginsd_parser.c`
+//! (spec: plugins-d-protocol.md §4, streaming-protocol.md).
+
+use crate::words::{Words, parse_u64, strtoll0};
+
+/// Why a line was refused. netdata stops reading from a plugin (or drops a stream) on these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The first word is not a keyword of the protocol.
+    #[error("unknown keyword '{0}'")]
+    UnknownKeyword(String),
+    /// A required argument is missing.
+    #[error("{keyword}: missing {what}")]
+    Missing {
+        /// The command.
+        keyword: &'static str,
+        /// The argument.
+        what: &'static str,
+    },
+}
+
+/// A command of the protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command<'a> {
+    /// An empty line (ignored).
+    Empty,
+    /// `CHART type.id name title units [family [context [charttype [priority [update_every
+    /// [options [plugin [module]]]]]]]]`. Absent words are empty strings.
+    Chart {
+        /// `type.id`.
+        id: &'a str,
+        /// Name (empty / `NULL` / same as id: unnamed).
+        name: &'a str,
+        /// Title.
+        title: &'a str,
+        /// Units.
+        units: &'a str,
+        /// Family.
+        family: &'a str,
+        /// Context.
+        context: &'a str,
+        /// `line`, `area` or `stacked`.
+        chart_type: &'a str,
+        /// Priority (absent: None).
+        priority: Option<i64>,
+        /// Update every (absent or 0: None).
+        update_every: Option<u32>,
+        /// Options (`obsolete detail store_first hidden`).
+        options: &'a str,
+        /// Plugin.
+        plugin: &'a str,
+        /// Module.
+        module: &'a str,
+    },
+    /// `DIMENSION id [name [algorithm [multiplier [divisor [options]]]]]`.
+    Dimension {
+        /// Id.
+        id: &'a str,
+        /// Name.
+        name: &'a str,
+        /// Algorithm name.
+        algorithm: &'a str,
+        /// Multiplier (0 / absent → 1).
+        multiplier: i64,
+        /// Divisor (0 / absent → 1).
+        divisor: i64,
+        /// Options.
+        options: &'a str,
+    },
+    /// `BEGIN type.id [microseconds]`.
+    Begin {
+        /// Chart id.
+        id: &'a str,
+        /// Declared microseconds since the previous collection (0: none).
+        microseconds: u64,
+    },
+    /// `SET id = value`; `value` is None for an empty value (not collected).
+    Set {
+        /// Dimension id.
+        id: &'a str,
+        /// The collected integer.
+        value: Option<i64>,
+    },
+    /// `END`.
+    End,
+    /// `FLUSH`.
+    Flush,
+    /// `DISABLE`.
+    Disable,
+    /// `CHART_DEFINITION_END`.
+    ChartDefinitionEnd,
+    /// `VARIABLE [GLOBAL|HOST|LOCAL|CHART] name = value`.
+    Variable {
+        /// Scope word, upper-case as sent (empty: default).
+        scope: &'a str,
+        /// Variable name.
+        name: &'a str,
+        /// Value text.
+        value: &'a str,
+    },
+    /// `CLABEL name value source`.
+    ClabelAdd {
+        /// Label name.
+        name: &'a str,
+        /// Label value.
+        value: &'a str,
+        /// Source bits.
+        source: u32,
+    },
+    /// `CLABEL_COMMIT`.
+    ClabelCommit,
+    /// `LABEL name = source value`.
+    Label {
+        /// Label name.
+        name: &'a str,
+        /// Source bits.
+        source: u32,
+        /// Value.
+        value: &'a str,
+    },
+    /// `OVERWRITE labels`.
+    Overwrite,
+    /// Any other keyword of netdata 1.37's parser (FUNCTION, replication, ...) with its words.
+    Other(Words<'a>),
+}
+
+/// The keywords netdata 1.37's parser accepts besides the ones with their own variant.
+const OTHER_KEYWORDS: &[&str] = &[
+    "FUNCTION",
+    "FUNCTION_RESULT_BEGIN",
+    "FUNCTION_RESULT_END",
+    "REPLAY_CHART",
+    "RBEGIN",
+    "RSET",
+    "RDSTATE",
+    "RSSTATE",
+    "REND",
+    "TIMESTAMP",
+    "CLAIMED_ID",
+    "HOST_DEFINE",
+    "HOST_DEFINE_END",
+    "HOST_LABEL",
+    "HOST",
+    "BEGIN2",
+    "SET2",
+    "END2",
+];
+
+fn opt_i64(w: &Words<'_>, i: usize) -> Option<i64> {
+    w.opt(i).filter(|s| !s.is_empty()).map(strtoll0)
+}
+
+/// Parses one line (without or with its trailing newline).
+pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
+    let w = Words::split(line);
+    if w.is_empty() {
+        return Ok(Command::Empty);
+    }
+    let cmd = match w.get(0) {
+        "SET" => {
+            let id = w.opt(1).ok_or(ParseError::Missing { keyword: "SET", what: "dimension id" })?;
+            let value = w.opt(2).filter(|v| !v.is_empty()).map(strtoll0);
+            Command::Set { id, value }
+        }
+        "BEGIN" => Command::Begin {
+            id: w.opt(1).ok_or(ParseError::Missing { keyword: "BEGIN", what: "chart id" })?,
+            microseconds: parse_u64(w.get(2)),
+        },
+        "END" => Command::End,
+        "CHART" => Command::Chart {
+            id: w.opt(1).ok_or(ParseError::Missing { keyword: "CHART", what: "chart id" })?,
+            name: w.get(2),
+            title: w.get(3),
+            units: w.get(4),
+            family: w.get(5),
+            context: w.get(6),
+            chart_type: w.get(7),
+            priority: opt_i64(&w, 8),
+            update_every: opt_i64(&w, 9).filter(|&u| u > 0).map(|u| u.min(86400) as u32),
+            options: w.get(10),
+            plugin: w.get(11),
+            module: w.get(12),
+        },
+        "DIMENSION" => Command::Dimension {
+            id: w.opt(1).ok_or(ParseError::Missing { keyword: "DIMENSION", what: "dimension id" })?,
+            name: w.get(2),
+            algorithm: w.get(3),
+            multiplier: opt_i64(&w, 4).filter(|&m| m != 0).unwrap_or(1),
+            divisor: opt_i64(&w, 5).filter(|&d| d != 0).unwrap_or(1),
+            options: w.get(6),
+        },
+        "FLUSH" => Command::Flush,
+        "DISABLE" => Command::Disable,
+        "CHART_DEFINITION_END" => Command::ChartDefinitionEnd,
+        "VARIABLE" => {
+            let scoped = matches!(w.get(1), "GLOBAL" | "HOST" | "LOCAL" | "CHART");
+            let (scope, at) = if scoped { (w.get(1), 2) } else { ("", 1) };
+            Command::Variable {
+                scope,
+                name: w.opt(at).ok_or(ParseError::Missing { keyword: "VARIABLE", what: "name" })?,
+                value: w.get(at + 1),
+            }
+        }
+        "CLABEL" => Command::ClabelAdd {
+            name: w.opt(1).ok_or(ParseError::Missing { keyword: "CLABEL", what: "name" })?,
+            value: w.get(2),
+            source: parse_u64(w.get(3)).min(u64::from(u32::MAX)) as u32,
+        },
+        "CLABEL_COMMIT" => Command::ClabelCommit,
+        "LABEL" => Command::Label {
+            name: w.opt(1).ok_or(ParseError::Missing { keyword: "LABEL", what: "name" })?,
+            source: parse_u64(w.get(2)).min(u64::from(u32::MAX)) as u32,
+            value: w.get(3),
+        },
+        "OVERWRITE" => Command::Overwrite,
+        k if OTHER_KEYWORDS.contains(&k) => Command::Other(w),
+        k => return Err(ParseError::UnknownKeyword(k.chars().take(64).collect())),
+    };
+    Ok(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_the_commands_of_the_capture() {
+        let c = parse_line(
+            r#"CHART "cm.abs" "" "collection math cm.abs" "units" "cm" "cm.abs" "line" 1000 1 "" "collmath" "cm""#,
+        )
+        .unwrap();
+        match c {
+            Command::Chart { id, name, units, priority, update_every, plugin, module, .. } => {
+                assert_eq!((id, name, units), ("cm.abs", "", "units"));
+                assert_eq!((priority, update_every), (Some(1000), Some(1)));
+                assert_eq!((plugin, module), ("collmath", "cm"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            parse_line(r#"DIMENSION "neg" "neg" "absolute" -8 1024 """#).unwrap(),
+            Command::Dimension {
+                id: "neg",
+                name: "neg",
+                algorithm: "absolute",
+                multiplier: -8,
+                divisor: 1024,
+                options: ""
+            }
+        );
+        assert_eq!(
+            parse_line("BEGIN \"cm.abs\" 1000000").unwrap(),
+            Command::Begin { id: "cm.abs", microseconds: 1_000_000 }
+        );
+        assert_eq!(parse_line("SET \"one\" = 017").unwrap(), Command::Set { id: "one", value: Some(15) });
+        assert_eq!(parse_line("SET \"b\" = ").unwrap(), Command::Set { id: "b", value: None });
+        assert_eq!(parse_line("END\n").unwrap(), Command::End);
+        assert_eq!(parse_line("   \n").unwrap(), Command::Empty);
+        assert_eq!(
+            parse_line("VARIABLE CHART myvar = 42.5").unwrap(),
+            Command::Variable { scope: "CHART", name: "myvar", value: "42.5" }
+        );
+        assert_eq!(
+            parse_line("LABEL \"_os\" = 1 \"linux\"").unwrap(),
+            Command::Label { name: "_os", source: 1, value: "linux" }
+        );
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        assert_eq!(parse_line("HELLO world"), Err(ParseError::UnknownKeyword("HELLO".into())));
+        assert!(parse_line("SET").is_err());
+        assert!(parse_line("BEGIN").is_err());
+        assert!(parse_line("DIMENSION").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parser_never_panics(s in "\\PC{0,300}") {
+            let _ = parse_line(&s);
+        }
+
+        #[test]
+        fn set_lines_round_trip(id in "[a-z_][a-z0-9_.]{0,20}", v in any::<i64>()) {
+            let line = format!("SET \"{id}\" = {v}\n");
+            prop_assert_eq!(parse_line(&line).unwrap(), Command::Set { id: &id, value: Some(v) });
+        }
+    }
+}

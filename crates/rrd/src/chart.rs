@@ -1,0 +1,204 @@
+//! A chart: its definition, its dimensions, its collection clock and its sample store, behind
+//! one lock. Collectors, plugins and stream receivers write through [`Chart::lock`]:
+//! `begin → set… → done`, exactly netdata's `rrdset_next → rrddim_set… → rrdset_done`.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::chart_file::ChartFileError;
+use crate::chart_store::ChartStore;
+use crate::collection::{self, ChartClock, DimState, DoneReport};
+use crate::model::{ChartDef, DimDef};
+use crate::storage_number::{StorageNumber, unpack};
+
+/// A label attached to a chart (CLABEL) with its source bits as netdata sends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartLabel {
+    /// Label name.
+    pub name: String,
+    /// Label value.
+    pub value: String,
+    /// netdata's label source (1 auto, 2 config, 4 k8s, ...).
+    pub source: u32,
+}
+
+/// A chart of a host.
+#[derive(Debug)]
+pub struct Chart {
+    id: String,
+    inner: Mutex<ChartState>,
+}
+
+/// Everything about a chart that changes; reached through [`Chart::lock`].
+#[derive(Debug)]
+pub struct ChartState {
+    /// The chart's definition (updated by re-definitions).
+    pub def: ChartDef,
+    /// Chart labels.
+    pub labels: Vec<ChartLabel>,
+    dims: Vec<DimState>,
+    index: HashMap<String, usize>,
+    clock: ChartClock,
+    store: ChartStore,
+    /// Bumped whenever the definition or the set of dimensions changes (streaming resends).
+    pub version: u64,
+    /// Wall-clock time of the last completed collection, µs.
+    pub last_done_us: i64,
+}
+
+impl Chart {
+    /// A chart with its store; `restored` carries the state found in a save/map file.
+    pub fn new(
+        def: ChartDef,
+        entries: usize,
+        store: ChartStore,
+        restored: Option<crate::chart_store::Restored>,
+    ) -> Chart {
+        let stores = !matches!(store, ChartStore::None);
+        let mut clock =
+            ChartClock::new(i64::from(def.update_every.max(1)), entries, def.store_first, stores);
+        if let Some(r) = restored {
+            clock.current_entry = r.header.current_entry as usize;
+            clock.counter = r.header.counter;
+            clock.last_updated = r.header.last_updated;
+            clock.usec_since_last_update = r.header.usec_since_last_update;
+        }
+        Chart {
+            id: def.id.clone(),
+            inner: Mutex::new(ChartState {
+                def,
+                labels: Vec::new(),
+                dims: Vec::new(),
+                index: HashMap::new(),
+                clock,
+                store,
+                version: 1,
+                last_done_us: 0,
+            }),
+        }
+    }
+
+    /// `type.id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Locks the chart for collection or for reading.
+    pub fn lock(&self) -> MutexGuard<'_, ChartState> {
+        // A panic while holding a chart lock is a bug in tributary; the state is still
+        // consistent enough to keep serving, so poisoning is ignored.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ChartState {
+    /// Updates the definition from a repeated CHART line; the next collection resyncs its clock
+    /// as netdata does.
+    pub fn redefine(&mut self, def: ChartDef) {
+        if def != self.def {
+            self.def.name = def.name;
+            self.def.title = def.title;
+            self.def.units = def.units;
+            self.def.family = def.family;
+            self.def.context = def.context;
+            self.def.chart_type = def.chart_type;
+            self.def.priority = def.priority;
+            self.def.plugin = def.plugin;
+            self.def.module = def.module;
+            self.def.hidden = def.hidden;
+            self.def.obsolete = def.obsolete;
+            self.def.detail = def.detail;
+            self.version += 1;
+        }
+        self.clock.sync_clock = true;
+    }
+
+    /// Adds a dimension, or updates the one with the same id; returns its index.
+    pub fn dimension(&mut self, def: DimDef) -> Result<usize, ChartFileError> {
+        if let Some(&i) = self.index.get(def.id.as_str()) {
+            if self.dims[i].def != def {
+                self.dims[i].def = def;
+                self.version += 1;
+            }
+            return Ok(i);
+        }
+        let slot = self.store.add_dim(&def.id)?;
+        let mut d = DimState::new(def, slot.slot, self.def.store_first);
+        if let Some((lcv, max)) = slot.restored {
+            collection::restore_dim(&mut d, lcv, max);
+        }
+        self.index.insert(d.def.id.clone(), self.dims.len());
+        self.dims.push(d);
+        self.version += 1;
+        Ok(self.dims.len() - 1)
+    }
+
+    /// Index of dimension `id`.
+    pub fn dim_index(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The dimensions, in creation order.
+    pub fn dims(&self) -> &[DimState] {
+        &self.dims
+    }
+
+    /// Starts a collection (BEGIN); `duration_us` = 0 measures it with the clock.
+    pub fn begin(&mut self, now_us: i64, duration_us: u64) {
+        self.clock.begin(now_us, duration_us);
+    }
+
+    /// Records a collected value (SET).
+    #[inline]
+    pub fn set(&mut self, dim: usize, value: i64, now_us: i64) {
+        if let Some(d) = self.dims.get_mut(dim) {
+            collection::set_collected(d, value, now_us);
+        }
+    }
+
+    /// Finishes the collection (END): computes and stores the values.
+    pub fn done(&mut self, now_us: i64) -> DoneReport {
+        let r = self.clock.done(now_us, &mut self.dims, &mut self.store);
+        self.store.after_done(&self.clock, &self.dims);
+        self.last_done_us = now_us;
+        r
+    }
+
+    /// Writes the chart to disk (`save`) or flushes its map (`map`).
+    pub fn save(&mut self) -> Result<(), ChartFileError> {
+        self.store.save(&self.clock, &self.dims)
+    }
+
+    /// The collection clock (ring position, last update, ...).
+    pub fn clock(&self) -> &ChartClock {
+        &self.clock
+    }
+
+    /// Seconds between collections.
+    pub fn update_every(&self) -> i64 {
+        self.clock.update_every
+    }
+
+    /// Time of the newest stored slot (0: none).
+    pub fn last_entry_t(&self) -> i64 {
+        self.clock.last_entry_t()
+    }
+
+    /// Time before the oldest stored slot, as netdata reports `first_entry` (0: none).
+    pub fn first_entry_t(&self) -> i64 {
+        self.clock.first_entry_t()
+    }
+
+    /// The raw sample of dimension `dim` at slot time `t`, if stored.
+    pub fn sample_at(&self, dim: usize, t: i64) -> Option<StorageNumber> {
+        let entry = self.clock.entry_for(t)?;
+        let d = self.dims.get(dim)?;
+        Some(self.store.read(d.slot, entry))
+    }
+
+    /// The value of dimension `dim` at slot time `t`: `None` outside the stored window, NaN for
+    /// an empty slot.
+    pub fn value_at(&self, dim: usize, t: i64) -> Option<f64> {
+        self.sample_at(dim, t).map(unpack)
+    }
+}

@@ -1,0 +1,207 @@
+//! A host: one machine whose metrics this agent keeps — localhost, or a child received over a
+//! stream. Each host has its own memory mode and history (a parent needs that), its own sample
+//! pool and, for `save`/`map`, its own directory `CACHE/MACHINE_GUID/`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::chart::Chart;
+use crate::chart_file;
+use crate::chart_store::ChartStore;
+use crate::memory_mode::MemoryMode;
+use crate::model::ChartDef;
+use crate::slot_pool::SlotPool;
+
+/// What a host is created with.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The host's name (`[global] hostname` or the child's `hostname=`).
+    pub hostname: String,
+    /// Its machine GUID, kept across every hop of a stream.
+    pub machine_guid: String,
+    /// Where its samples live.
+    pub memory_mode: MemoryMode,
+    /// Samples per dimension requested (`history`); rounded as netdata does.
+    pub history: i64,
+    /// Directory of `save`/`map` files for this host (`CACHE/GUID`).
+    pub cache_dir: Option<PathBuf>,
+    /// Operating system name (`linux`).
+    pub os: String,
+    /// Time zone name.
+    pub timezone: String,
+}
+
+/// A host and its charts.
+#[derive(Debug)]
+pub struct Host {
+    config: HostConfig,
+    pool: Arc<SlotPool>,
+    charts: RwLock<ChartIndex>,
+    /// Host labels (LABEL lines / `_os_name` and friends).
+    pub labels: RwLock<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Default)]
+struct ChartIndex {
+    list: Vec<Arc<Chart>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Host {
+    /// A host with no charts.
+    pub fn new(config: HostConfig) -> Host {
+        Host {
+            config,
+            pool: SlotPool::new(),
+            charts: RwLock::new(ChartIndex::default()),
+            labels: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Its name.
+    pub fn hostname(&self) -> &str {
+        &self.config.hostname
+    }
+
+    /// Its machine GUID.
+    pub fn machine_guid(&self) -> &str {
+        &self.config.machine_guid
+    }
+
+    /// Its memory mode.
+    pub fn memory_mode(&self) -> MemoryMode {
+        self.config.memory_mode
+    }
+
+    /// The configuration it was created with.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// Ring length of its charts.
+    pub fn entries(&self) -> usize {
+        self.config.memory_mode.entries_for_history(self.config.history)
+    }
+
+    /// Finds the chart `def.id` and applies the definition, or creates it (restoring a
+    /// `save`/`map` file when there is one).
+    pub fn chart(&self, def: ChartDef, now_s: i64) -> Arc<Chart> {
+        if let Some(c) = self.find_chart(&def.id) {
+            c.lock().redefine(def);
+            return c;
+        }
+        let mut idx = self.charts.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(&i) = idx.by_id.get(&def.id) {
+            let c = Arc::clone(&idx.list[i]);
+            drop(idx);
+            c.lock().redefine(def);
+            return c;
+        }
+        let entries = self.entries();
+        let path = self.config.cache_dir.as_ref().map(|d| d.join(chart_file::file_name_for(&def.id)));
+        let (store, restored) = ChartStore::open(
+            self.config.memory_mode,
+            &self.pool,
+            path.as_deref(),
+            entries,
+            def.update_every.max(1),
+            now_s,
+            &mut |e, aside| {
+                log::error!(
+                    "host '{}': chart '{}': {e}; moved aside to {} and starting empty",
+                    self.config.hostname,
+                    def.id,
+                    aside.display()
+                );
+            },
+        );
+        let chart = Arc::new(Chart::new(def, entries, store, restored));
+        let at = idx.list.len();
+        idx.by_id.insert(chart.id().to_string(), at);
+        idx.list.push(Arc::clone(&chart));
+        chart
+    }
+
+    /// The chart with this id.
+    pub fn find_chart(&self, id: &str) -> Option<Arc<Chart>> {
+        let idx = self.charts.read().unwrap_or_else(|p| p.into_inner());
+        idx.by_id.get(id).map(|&i| Arc::clone(&idx.list[i]))
+    }
+
+    /// The chart with this id, or else with this name (as netdata's API looks charts up).
+    pub fn find_chart_by_id_or_name(&self, key: &str) -> Option<Arc<Chart>> {
+        self.find_chart(key).or_else(|| {
+            self.charts().into_iter().find(|c| c.lock().def.name == key)
+        })
+    }
+
+    /// Every chart, in creation order.
+    pub fn charts(&self) -> Vec<Arc<Chart>> {
+        self.charts.read().unwrap_or_else(|p| p.into_inner()).list.clone()
+    }
+
+    /// Number of large memory blocks holding this host's rings.
+    pub fn pool_blocks(&self) -> usize {
+        self.pool.blocks()
+    }
+
+    /// Writes every chart of a `save` host (flushes a `map` host); errors are logged.
+    pub fn save(&self) -> usize {
+        let mut saved = 0;
+        for c in self.charts() {
+            match c.lock().save() {
+                Ok(()) => saved += 1,
+                Err(e) => log::error!("host '{}': cannot save chart '{}': {e}", self.hostname(), c.id()),
+            }
+        }
+        saved
+    }
+}
+
+/// Every host this agent keeps, localhost first.
+#[derive(Debug)]
+pub struct Hosts {
+    localhost: Arc<Host>,
+    others: RwLock<Vec<Arc<Host>>>,
+}
+
+impl Hosts {
+    /// The set of hosts of an agent.
+    pub fn new(localhost: Arc<Host>) -> Hosts {
+        Hosts { localhost, others: RwLock::new(Vec::new()) }
+    }
+
+    /// This agent's own host.
+    pub fn localhost(&self) -> &Arc<Host> {
+        &self.localhost
+    }
+
+    /// Every host, localhost first.
+    pub fn all(&self) -> Vec<Arc<Host>> {
+        let mut v = vec![Arc::clone(&self.localhost)];
+        v.extend(self.others.read().unwrap_or_else(|p| p.into_inner()).iter().cloned());
+        v
+    }
+
+    /// The host with this hostname or machine GUID.
+    pub fn find(&self, key: &str) -> Option<Arc<Host>> {
+        self.all().into_iter().find(|h| h.hostname() == key || h.machine_guid() == key)
+    }
+
+    /// Adds a host (a child received over a stream), or returns the one with its GUID.
+    pub fn add(&self, config: HostConfig) -> Arc<Host> {
+        let mut others = self.others.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = others.iter().find(|h| h.machine_guid() == config.machine_guid) {
+            return Arc::clone(h);
+        }
+        let h = Arc::new(Host::new(config));
+        others.push(Arc::clone(&h));
+        h
+    }
+
+    /// Saves every host's database.
+    pub fn save_all(&self) -> usize {
+        self.all().iter().map(|h| h.save()).sum()
+    }
+}
