@@ -1,4 +1,49 @@
-//! tributary: a monitoring agent wire-compatible with netdata 1.37.
-fn main() {
-    println!("tributary {}", env!("CARGO_PKG_VERSION"));
+//! tributary: a monitoring agent wire-compatible with netdata 1.37, led by real-time streaming.
+//! `main` parses the command line and hands over to [`daemon::run`]; nothing else happens here.
+#![deny(unsafe_code)]
+
+mod cli;
+mod collect;
+mod daemon;
+mod logging;
+mod settings;
+mod web;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let action = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tributary: {e}\n\n{}", cli::usage());
+            return ExitCode::from(1);
+        }
+    };
+    match action {
+        cli::Action::Version => {
+            println!("tributary {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        cli::Action::Help => {
+            print!("{}", cli::usage());
+            ExitCode::SUCCESS
+        }
+        cli::Action::SimplePattern { pattern, string } => {
+            let matched = tributary_config::SimplePattern::new(&pattern).matches(&string);
+            println!(
+                "'{string}' {} the simple pattern '{pattern}'",
+                if matched { "matches" } else { "does not match" }
+            );
+            ExitCode::from(if matched { 0 } else { 1 })
+        }
+        cli::Action::Run(args) => match daemon::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let msg = format!("{e:#}");
+                log::error!("{msg}");
+                eprintln!("tributary: {msg}");
+                ExitCode::from(1)
+            }
+        },
+    }
 }

@@ -53,7 +53,7 @@ impl fmt::Display for Origin {
 }
 
 /// A value that cannot be read as the type asked for, naming where it was set.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: [{section}] {key} = '{value}': {problem}")]
 pub struct ValueError {
     /// The file and line (or command line) the value came from.
@@ -152,7 +152,12 @@ impl fmt::Display for Warning {
             WarningKind::MissingEquals => "there is no = in it",
             WarningKind::EmptyKey => "name is empty",
         };
-        write!(f, "{}:{}: ignoring line, {why}", self.path.display(), self.line)
+        write!(
+            f,
+            "{}:{}: ignoring line, {why}",
+            self.path.display(),
+            self.line
+        )
     }
 }
 
@@ -226,7 +231,10 @@ impl Entry {
         self.used.store(true, Ordering::Relaxed);
     }
 
-    fn typed<T>(&self, parse: impl FnOnce(&str) -> Result<T, ValueProblem>) -> Result<T, ValueError> {
+    fn typed<T>(
+        &self,
+        parse: impl FnOnce(&str) -> Result<T, ValueProblem>,
+    ) -> Result<T, ValueError> {
         parse(&self.value).map_err(|problem| self.error(problem))
     }
 
@@ -353,10 +361,15 @@ impl Config {
         for (index, raw) in lines.enumerate() {
             let line = index + 1;
             if raw.len() > MAX_LINE_LEN {
-                return Err(ParseError::LineTooLong { path: path.to_owned(), line });
+                return Err(ParseError::LineTooLong {
+                    path: path.to_owned(),
+                    line,
+                });
             }
-            let text = std::str::from_utf8(raw)
-                .map_err(|_| ParseError::InvalidUtf8 { path: path.to_owned(), line })?;
+            let text = std::str::from_utf8(raw).map_err(|_| ParseError::InvalidUtf8 {
+                path: path.to_owned(),
+                line,
+            })?;
             let text = trim_c_space(text);
             if text.is_empty() || text.starts_with(['#', ';']) {
                 continue;
@@ -372,7 +385,11 @@ impl Config {
                 current = Some(self.section_index_or_insert(name));
                 continue;
             }
-            let warn = |kind| Warning { path: shared.clone(), line, kind };
+            let warn = |kind| Warning {
+                path: shared.clone(),
+                line,
+                kind,
+            };
             let Some(section) = current else {
                 self.warnings.push(warn(WarningKind::OutsideSection));
                 continue;
@@ -386,7 +403,10 @@ impl Config {
                 self.warnings.push(warn(WarningKind::EmptyKey));
                 continue;
             }
-            let origin = Origin::File { path: shared.clone(), line };
+            let origin = Origin::File {
+                path: shared.clone(),
+                line,
+            };
             self.put(section, key, trim_c_space(value), origin);
         }
         Ok(())
@@ -398,7 +418,10 @@ impl Config {
 
     fn section_index_or_insert(&mut self, name: &str) -> usize {
         self.section_index(name).unwrap_or_else(|| {
-            self.sections.push(Section { name: name.to_owned(), entries: Vec::new() });
+            self.sections.push(Section {
+                name: name.to_owned(),
+                entries: Vec::new(),
+            });
             self.sections.len() - 1
         })
     }
@@ -430,7 +453,9 @@ impl Config {
         if self.sections[index].peek(key).is_none() {
             self.put(index, key, default, Origin::Default);
         }
-        let entry = self.sections[index].get(key).expect("the entry was just ensured");
+        let entry = self.sections[index]
+            .get(key)
+            .expect("the entry was just ensured");
         entry.value()
     }
 
@@ -467,7 +492,8 @@ impl Config {
     /// Entries that were set (in a file or on the command line) but never read: unknown keys,
     /// or keys of features that are off. These are shown, never an error.
     pub fn unused(&self) -> impl Iterator<Item = &Entry> {
-        self.iter().filter(|e| !e.is_used() && e.origin != Origin::Default)
+        self.iter()
+            .filter(|e| !e.is_used() && e.origin != Origin::Default)
     }
 
     /// Lines that were skipped while parsing.
@@ -565,12 +591,22 @@ mod tests {
         let names: Vec<_> = cfg.sections().map(Section::name).collect();
         assert_eq!(
             names,
-            ["global", "plugin:proc:/proc/stat", "11111111-2222-3333-4444-555555555555"]
+            [
+                "global",
+                "plugin:proc:/proc/stat",
+                "11111111-2222-3333-4444-555555555555"
+            ]
         );
         assert_eq!(cfg.get("global", "hostname"), Some("box one"));
         assert_eq!(cfg.get("global", "history"), Some("3600"));
-        assert_eq!(cfg.get("plugin:proc:/proc/stat", "per cpu core utilization"), Some("yes"));
-        assert_eq!(cfg.get("11111111-2222-3333-4444-555555555555", "type"), Some("machine"));
+        assert_eq!(
+            cfg.get("plugin:proc:/proc/stat", "per cpu core utilization"),
+            Some("yes")
+        );
+        assert_eq!(
+            cfg.get("11111111-2222-3333-4444-555555555555", "type"),
+            Some("machine")
+        );
         assert!(cfg.warnings().is_empty());
     }
 
@@ -595,7 +631,11 @@ mod tests {
             let cfg = parse(&format!("[s]\n{line}\n"));
             assert_eq!(cfg.get("s", "k"), value, "{line:?}");
             let warnings: Vec<_> = cfg.warnings().iter().map(|w| w.kind).collect();
-            assert_eq!(warnings, warning.into_iter().collect::<Vec<_>>(), "{line:?}");
+            assert_eq!(
+                warnings,
+                warning.into_iter().collect::<Vec<_>>(),
+                "{line:?}"
+            );
             if let Some(w) = cfg.warnings().first() {
                 assert_eq!(w.line, 2);
             }
@@ -623,7 +663,13 @@ mod tests {
         let cfg = parse("[a]\nx = 1\ny = 2\n[b]\nz = 3\n[a]\nx = 4\n");
         let names: Vec<_> = cfg.sections().map(Section::name).collect();
         assert_eq!(names, ["a", "b"]);
-        let keys: Vec<_> = cfg.section("a").unwrap().entries().iter().map(Entry::key).collect();
+        let keys: Vec<_> = cfg
+            .section("a")
+            .unwrap()
+            .entries()
+            .iter()
+            .map(Entry::key)
+            .collect();
         assert_eq!(keys, ["x", "y"]);
         let x = cfg.entry("a", "x").unwrap();
         assert_eq!(x.value(), "4");
@@ -645,11 +691,20 @@ mod tests {
     fn unterminated_section_is_a_hard_error_naming_file_and_line() {
         for text in ["[global\nx = 1\n", "[s]\nk = v\n[global] # comment\n"] {
             let err = Config::parse(text, "/etc/netdata/netdata.conf").unwrap_err();
-            assert!(matches!(err, ParseError::UnterminatedSection { .. }), "{text:?}");
-            assert!(err.to_string().starts_with("/etc/netdata/netdata.conf:"), "{err}");
+            assert!(
+                matches!(err, ParseError::UnterminatedSection { .. }),
+                "{text:?}"
+            );
+            assert!(
+                err.to_string().starts_with("/etc/netdata/netdata.conf:"),
+                "{err}"
+            );
         }
         let err = Config::parse("\n[global\n", "n.conf").unwrap_err();
-        assert_eq!(err.to_string(), "n.conf:2: section header '[global' does not end with ']'");
+        assert_eq!(
+            err.to_string(),
+            "n.conf:2: section header '[global' does not end with ']'"
+        );
     }
 
     #[test]
@@ -660,7 +715,9 @@ mod tests {
             ParseError::LineTooLong { line: 2, .. }
         ));
         let mut cfg = Config::new();
-        let err = cfg.read_bytes(b"[s]\nk = \xff\n", Path::new("f")).unwrap_err();
+        let err = cfg
+            .read_bytes(b"[s]\nk = \xff\n", Path::new("f"))
+            .unwrap_err();
         assert!(matches!(err, ParseError::InvalidUtf8 { line: 2, .. }));
     }
 
@@ -670,7 +727,10 @@ mod tests {
         cfg.set("db", "mode", "ram");
         cfg.set("web", "mode", "none");
         assert_eq!(cfg.get("db", "mode"), Some("ram"));
-        assert_eq!(cfg.entry("db", "mode").unwrap().origin(), &Origin::CommandLine);
+        assert_eq!(
+            cfg.entry("db", "mode").unwrap().origin(),
+            &Origin::CommandLine
+        );
         assert_eq!(cfg.get("web", "mode"), Some("none"));
     }
 
@@ -679,7 +739,10 @@ mod tests {
         let mut cfg = parse("[db]\nretention = 100\n");
         assert_eq!(cfg.set_default("db", "retention", "3600"), "100");
         assert_eq!(cfg.set_default("db", "update every", "1"), "1");
-        assert_eq!(cfg.entry("db", "update every").unwrap().origin(), &Origin::Default);
+        assert_eq!(
+            cfg.entry("db", "update every").unwrap().origin(),
+            &Origin::Default
+        );
     }
 
     #[test]
@@ -694,9 +757,8 @@ mod tests {
 
     #[test]
     fn typed_getters() {
-        let cfg = parse(
-            "[t]\nb = on demand\nu = 3600\ni = -5\nf = 0.25\nd = 2m\nbad = maybe\nempty =\n",
-        );
+        let cfg =
+            parse("[t]\nb = on demand\nu = 3600\ni = -5\nf = 0.25\nd = 2m\nbad = maybe\nempty =\n");
         assert_eq!(cfg.get_bool("t", "b").unwrap(), Some(Boolean::Auto));
         assert_eq!(cfg.get_u64("t", "u").unwrap(), Some(3600));
         assert_eq!(cfg.get_i64("t", "i").unwrap(), Some(-5));
@@ -705,8 +767,17 @@ mod tests {
         assert_eq!(cfg.get_u64("t", "missing").unwrap(), None);
         assert!(cfg.get_u64("t", "empty").is_err());
         let err = cfg.get_bool("t", "bad").unwrap_err();
-        assert_eq!(err.origin, Origin::File { path: Arc::from(Path::new("test.conf")), line: 7 });
-        assert_eq!(err.to_string(), "test.conf:7: [t] bad = 'maybe': expected yes, no or auto");
+        assert_eq!(
+            err.origin,
+            Origin::File {
+                path: Arc::from(Path::new("test.conf")),
+                line: 7
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "test.conf:7: [t] bad = 'maybe': expected yes, no or auto"
+        );
         let mut cfg = cfg;
         cfg.set("t", "u", "lots");
         assert_eq!(
@@ -728,7 +799,10 @@ mod tests {
     fn load_reports_missing_files() {
         let err = Config::load("/nonexistent/tributary/netdata.conf").unwrap_err();
         assert!(err.is_not_found());
-        assert_eq!(err.to_string(), "cannot read config file /nonexistent/tributary/netdata.conf");
+        assert_eq!(
+            err.to_string(),
+            "cannot read config file /nonexistent/tributary/netdata.conf"
+        );
     }
 }
 

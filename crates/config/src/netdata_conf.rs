@@ -31,9 +31,18 @@ const fn alias(canonical: Name, old: &'static [Name]) -> Alias {
 
 /// Every key moved by netdata 1.37's `backwards_compatible_config()`.
 pub const ALIASES: &[Alias] = &[
-    alias(("web", "listen backlog"), &[("global", "http port listen backlog")]),
-    alias(("web", "bind to"), &[("global", "bind socket to IP"), ("global", "bind to")]),
-    alias(("web", "default port"), &[("global", "port"), ("global", "default port")]),
+    alias(
+        ("web", "listen backlog"),
+        &[("global", "http port listen backlog")],
+    ),
+    alias(
+        ("web", "bind to"),
+        &[("global", "bind socket to IP"), ("global", "bind to")],
+    ),
+    alias(
+        ("web", "default port"),
+        &[("global", "port"), ("global", "default port")],
+    ),
     alias(
         ("web", "disconnect idle clients after seconds"),
         &[("global", "disconnect idle web clients after seconds")],
@@ -42,25 +51,49 @@ pub const ALIASES: &[Alias] = &[
         ("web", "respect do not track policy"),
         &[("global", "respect web browser do not track policy")],
     ),
-    alias(("web", "x-frame-options response header"), &[("global", "web x-frame-options header")]),
-    alias(("web", "enable gzip compression"), &[("global", "enable web responses gzip compression")]),
-    alias(("web", "gzip compression strategy"), &[("global", "web compression strategy")]),
-    alias(("web", "gzip compression level"), &[("global", "web compression level")]),
+    alias(
+        ("web", "x-frame-options response header"),
+        &[("global", "web x-frame-options header")],
+    ),
+    alias(
+        ("web", "enable gzip compression"),
+        &[("global", "enable web responses gzip compression")],
+    ),
+    alias(
+        ("web", "gzip compression strategy"),
+        &[("global", "web compression strategy")],
+    ),
+    alias(
+        ("web", "gzip compression level"),
+        &[("global", "web compression level")],
+    ),
     alias(("directories", "config"), &[("global", "config directory")]),
-    alias(("directories", "stock config"), &[("global", "stock config directory")]),
+    alias(
+        ("directories", "stock config"),
+        &[("global", "stock config directory")],
+    ),
     alias(("directories", "log"), &[("global", "log directory")]),
     alias(("directories", "web"), &[("global", "web files directory")]),
     alias(("directories", "cache"), &[("global", "cache directory")]),
     alias(("directories", "lib"), &[("global", "lib directory")]),
     alias(("directories", "home"), &[("global", "home directory")]),
     alias(("directories", "lock"), &[("global", "lock directory")]),
-    alias(("directories", "plugins"), &[("global", "plugins directory")]),
-    alias(("directories", "health config"), &[("health", "health configuration directory")]),
+    alias(
+        ("directories", "plugins"),
+        &[("global", "plugins directory")],
+    ),
+    alias(
+        ("directories", "health config"),
+        &[("health", "health configuration directory")],
+    ),
     alias(
         ("directories", "stock health config"),
         &[("health", "stock health configuration directory")],
     ),
-    alias(("directories", "registry"), &[("registry", "registry db directory")]),
+    alias(
+        ("directories", "registry"),
+        &[("registry", "registry db directory")],
+    ),
     alias(("logs", "debug"), &[("global", "debug log")]),
     alias(("logs", "error"), &[("global", "error log")]),
     alias(("logs", "access"), &[("global", "access log")]),
@@ -74,8 +107,14 @@ pub const ALIASES: &[Alias] = &[
         &[("global", "errors to trigger flood protection")],
     ),
     alias(("logs", "debug flags"), &[("global", "debug flags")]),
-    alias(("environment variables", "TZ"), &[("global", "TZ environment variable")]),
-    alias(("environment variables", "PATH"), &[("plugins", "PATH environment variable")]),
+    alias(
+        ("environment variables", "TZ"),
+        &[("global", "TZ environment variable")],
+    ),
+    alias(
+        ("environment variables", "PATH"),
+        &[("plugins", "PATH environment variable")],
+    ),
     alias(
         ("environment variables", "PYTHONPATH"),
         &[("plugins", "PYTHONPATH environment variable")],
@@ -90,38 +129,67 @@ pub const ALIASES: &[Alias] = &[
     ),
     alias(
         ("db", "dbengine page cache with malloc"),
-        &[("global", "page cache uses malloc"), ("db", "page cache with malloc")],
+        &[
+            ("global", "page cache uses malloc"),
+            ("db", "page cache with malloc"),
+        ],
     ),
-    alias(("db", "dbengine disk space MB"), &[("global", "dbengine disk space")]),
+    alias(
+        ("db", "dbengine disk space MB"),
+        &[("global", "dbengine disk space")],
+    ),
     alias(
         ("db", "dbengine multihost disk space MB"),
         &[("global", "dbengine multihost disk space")],
     ),
-    alias(("db", "memory deduplication (ksm)"), &[("global", "memory deduplication (ksm)")]),
+    alias(
+        ("db", "memory deduplication (ksm)"),
+        &[("global", "memory deduplication (ksm)")],
+    ),
     alias(
         ("db", "dbengine page fetch timeout secs"),
         &[("global", "dbengine page fetch timeout")],
     ),
-    alias(("db", "dbengine page fetch retries"), &[("global", "dbengine page fetch retries")]),
-    alias(("db", "dbengine pages per extent"), &[("global", "dbengine extent pages")]),
+    alias(
+        ("db", "dbengine page fetch retries"),
+        &[("global", "dbengine page fetch retries")],
+    ),
+    alias(
+        ("db", "dbengine pages per extent"),
+        &[("global", "dbengine extent pages")],
+    ),
     alias(
         ("db", "cleanup obsolete charts after secs"),
         &[("global", "cleanup obsolete charts after seconds")],
     ),
-    alias(("db", "gap when lost iterations above"), &[("global", "gap when lost iterations above")]),
+    alias(
+        ("db", "gap when lost iterations above"),
+        &[("global", "gap when lost iterations above")],
+    ),
     alias(
         ("db", "cleanup orphan hosts after secs"),
         &[("global", "cleanup orphan hosts after seconds")],
     ),
-    alias(("db", "delete obsolete charts files"), &[("global", "delete obsolete charts files")]),
-    alias(("db", "delete orphan hosts files"), &[("global", "delete orphan hosts files")]),
-    alias(("db", "enable zero metrics"), &[("global", "enable zero metrics")]),
+    alias(
+        ("db", "delete obsolete charts files"),
+        &[("global", "delete obsolete charts files")],
+    ),
+    alias(
+        ("db", "delete orphan hosts files"),
+        &[("global", "delete orphan hosts files")],
+    ),
+    alias(
+        ("db", "enable zero metrics"),
+        &[("global", "enable zero metrics")],
+    ),
 ];
 
 /// The alias group `section`/`key` belongs to, under its current or any older name.
 pub fn alias_of(section: &str, key: &str) -> Option<&'static Alias> {
     let is = |name: &Name| name.0 == section && name.1 == key;
-    ALIASES.iter().find(|a| is(&a.canonical) || a.old.iter().any(is))
+    ALIASES
+        .iter()
+        .find(|a| is(&a.canonical) || a.old.iter().any(is))
 }
 
 /// The current name of a key: `("global", "history")` gives `("db", "retention")`; a key that
@@ -228,26 +296,88 @@ mod tests {
     fn contract_aliases_resolve_both_ways() {
         // (file contents, canonical name asked for, old name asked for, expected value)
         let cases = [
-            ("[global]\nupdate every = 2\n", ("db", "update every"), ("global", "update every")),
-            ("[global]\nhistory = 7200\n", ("db", "retention"), ("global", "history")),
-            ("[global]\nmemory mode = ram\n", ("db", "mode"), ("global", "memory mode")),
-            ("[global]\ndefault port = 1\n", ("web", "default port"), ("global", "default port")),
-            ("[global]\nconfig directory = /c\n", ("directories", "config"), ("global", "config directory")),
-            ("[global]\ncache directory = /c\n", ("directories", "cache"), ("global", "cache directory")),
-            ("[global]\nlib directory = /l\n", ("directories", "lib"), ("global", "lib directory")),
-            ("[global]\nlog directory = /l\n", ("directories", "log"), ("global", "log directory")),
-            ("[global]\nplugins directory = /p\n", ("directories", "plugins"), ("global", "plugins directory")),
-            ("[global]\nweb files directory = /w\n", ("directories", "web"), ("global", "web files directory")),
-            ("[db]\nupdate every = 2\n", ("db", "update every"), ("global", "update every")),
-            ("[db]\nretention = 7200\n", ("db", "retention"), ("global", "history")),
-            ("[web]\ndefault port = 1\n", ("web", "default port"), ("global", "default port")),
-            ("[directories]\nweb = /w\n", ("directories", "web"), ("global", "web files directory")),
+            (
+                "[global]\nupdate every = 2\n",
+                ("db", "update every"),
+                ("global", "update every"),
+            ),
+            (
+                "[global]\nhistory = 7200\n",
+                ("db", "retention"),
+                ("global", "history"),
+            ),
+            (
+                "[global]\nmemory mode = ram\n",
+                ("db", "mode"),
+                ("global", "memory mode"),
+            ),
+            (
+                "[global]\ndefault port = 1\n",
+                ("web", "default port"),
+                ("global", "default port"),
+            ),
+            (
+                "[global]\nconfig directory = /c\n",
+                ("directories", "config"),
+                ("global", "config directory"),
+            ),
+            (
+                "[global]\ncache directory = /c\n",
+                ("directories", "cache"),
+                ("global", "cache directory"),
+            ),
+            (
+                "[global]\nlib directory = /l\n",
+                ("directories", "lib"),
+                ("global", "lib directory"),
+            ),
+            (
+                "[global]\nlog directory = /l\n",
+                ("directories", "log"),
+                ("global", "log directory"),
+            ),
+            (
+                "[global]\nplugins directory = /p\n",
+                ("directories", "plugins"),
+                ("global", "plugins directory"),
+            ),
+            (
+                "[global]\nweb files directory = /w\n",
+                ("directories", "web"),
+                ("global", "web files directory"),
+            ),
+            (
+                "[db]\nupdate every = 2\n",
+                ("db", "update every"),
+                ("global", "update every"),
+            ),
+            (
+                "[db]\nretention = 7200\n",
+                ("db", "retention"),
+                ("global", "history"),
+            ),
+            (
+                "[web]\ndefault port = 1\n",
+                ("web", "default port"),
+                ("global", "default port"),
+            ),
+            (
+                "[directories]\nweb = /w\n",
+                ("directories", "web"),
+                ("global", "web files directory"),
+            ),
         ];
         for (text, current, old) in cases {
             let cfg = parse(text);
             let expected = cfg.iter().next().unwrap().value().to_owned();
-            assert_eq!(lookup(&cfg, current.0, current.1).map(Entry::value), Some(&*expected));
-            assert_eq!(lookup(&cfg, old.0, old.1).map(Entry::value), Some(&*expected));
+            assert_eq!(
+                lookup(&cfg, current.0, current.1).map(Entry::value),
+                Some(&*expected)
+            );
+            assert_eq!(
+                lookup(&cfg, old.0, old.1).map(Entry::value),
+                Some(&*expected)
+            );
             assert_eq!(canonical(old.0, old.1), current);
             assert_eq!(cfg.unused().count(), 0, "{text:?}");
         }
@@ -256,7 +386,10 @@ mod tests {
     #[test]
     fn the_current_name_wins_over_old_names_like_config_move() {
         let cfg = parse("[global]\nmemory mode = ram\n[db]\nmode = save\n");
-        assert_eq!(lookup(&cfg, "global", "memory mode").unwrap().value(), "save");
+        assert_eq!(
+            lookup(&cfg, "global", "memory mode").unwrap().value(),
+            "save"
+        );
         // the losing old key stays unused, so it can be reported
         let unused: Vec<_> = cfg.unused().map(Entry::key).collect();
         assert_eq!(unused, ["memory mode"]);
@@ -295,7 +428,9 @@ mod tests {
 
     #[test]
     fn render_effective_orders_sections_and_comments_defaults() {
-        let mut cfg = parse("[plugin:proc]\na = 1\n[web]\nmode = none\n[custom]\nx = 1\n[global]\nhostname = h\n");
+        let mut cfg = parse(
+            "[plugin:proc]\na = 1\n[web]\nmode = none\n[custom]\nx = 1\n[global]\nhostname = h\n",
+        );
         cfg.set_default("db", "retention", "3600");
         assert!(lookup(&cfg, "global", "hostname").is_some());
         assert!(lookup(&cfg, "web", "mode").is_some());

@@ -80,7 +80,7 @@ pub enum ValueProblem {
     /// Not a duration (`never`, or a number with an optional `s m h d w M Y` unit).
     NotDuration,
     /// A destination list entry that cannot be parsed.
-    BadDestination(crate::destination::DestinationError),
+    BadDestination(Box<crate::destination::DestinationError>),
 }
 
 impl fmt::Display for ValueProblem {
@@ -144,7 +144,9 @@ pub fn parse_i64(text: &str) -> Result<i64, ValueProblem> {
 
 /// Parses a decimal floating point number (`1`, `-0.5`, `1e3`).
 pub fn parse_f64(text: &str) -> Result<f64, ValueProblem> {
-    trim_c_space(text).parse().map_err(|_| ValueProblem::NotNumber)
+    trim_c_space(text)
+        .parse()
+        .map_err(|_| ValueProblem::NotNumber)
 }
 
 /// Parses a duration into whole seconds, as netdata's `config_parse_duration`.

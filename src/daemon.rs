@@ -1,0 +1,246 @@
+//! Start-up and shut-down order: configuration → logging → directories → machine GUID →
+//! localhost's database → collectors thread → web server → signals. TERM/INT stop cleanly
+//! (collectors stop, `save` databases are written, the pid file is removed), HUP reopens the
+//! logs, USR1 saves the databases, USR2 reloads the health configuration.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use tributary_config::Config;
+use tributary_rrd::{Host, HostConfig, Hosts, MemoryMode};
+
+use crate::cli::Args;
+use crate::logging;
+use crate::settings::{Settings, WebMode};
+
+/// What every part of the running agent shares.
+#[derive(Debug)]
+pub struct AgentState {
+    /// Every host whose database this agent keeps.
+    pub hosts: Hosts,
+    /// The local collectors' `update every`.
+    pub update_every: u32,
+    /// `/netdata.conf`: the effective configuration.
+    pub effective_config: String,
+}
+
+/// Microseconds since the epoch.
+pub fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Loads netdata.conf (when given) and applies the `-W set` overrides.
+pub fn load_config(args: &Args) -> anyhow::Result<Config> {
+    let mut cfg = match &args.config_file {
+        Some(path) => Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => Config::new(),
+    };
+    for (section, key, value) in &args.overrides {
+        cfg.set(section, key, value);
+    }
+    Ok(cfg)
+}
+
+/// Creates `dir`, or when that is impossible (not root), a per-user directory instead.
+fn usable_dir(dir: &Path, what: &str) -> PathBuf {
+    if fs::create_dir_all(dir).is_ok() && is_writable(dir) {
+        return dir.to_path_buf();
+    }
+    let base = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".local/share/tributary"))
+        .unwrap_or_else(|| std::env::temp_dir().join("tributary"));
+    let fallback = base.join(what);
+    if let Err(e) = fs::create_dir_all(&fallback) {
+        log::error!("cannot create {what} directory {}: {e}", fallback.display());
+    }
+    log::info!(
+        "{what} directory {} is not writable; using {} instead",
+        dir.display(),
+        fallback.display()
+    );
+    fallback
+}
+
+fn is_writable(dir: &Path) -> bool {
+    let probe = dir.join(".tributary-write-test");
+    let ok = fs::write(&probe, b"").is_ok();
+    let _removed = fs::remove_file(&probe);
+    ok
+}
+
+/// Reads the machine GUID from `LIB/registry/netdata.public.unique.id`, creating it once.
+pub fn machine_guid(lib_dir: &Path) -> anyhow::Result<String> {
+    let path = lib_dir.join("registry").join("netdata.public.unique.id");
+    if let Ok(text) = fs::read_to_string(&path) {
+        let t = text.trim();
+        if let Ok(u) = uuid::Uuid::parse_str(t) {
+            return Ok(u.hyphenated().to_string());
+        }
+        log::error!("machine GUID file {} holds no valid GUID; creating a new one", path.display());
+    }
+    let guid = uuid::Uuid::new_v4().hyphenated().to_string();
+    fs::create_dir_all(path.parent().expect("has a parent"))
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    fs::write(&path, &guid).with_context(|| format!("cannot write {}", path.display()))?;
+    log::info!("created machine GUID {guid} in {}", path.display());
+    Ok(guid)
+}
+
+fn system_timezone() -> String {
+    if let Ok(tz) = std::env::var("TZ") {
+        let tz = tz.trim_start_matches(':');
+        if !tz.is_empty() && !tz.starts_with('/') {
+            return tz.to_string();
+        }
+    }
+    if let Ok(target) = fs::read_link("/etc/localtime") {
+        let s = target.to_string_lossy().into_owned();
+        if let Some((_, zone)) = s.split_once("zoneinfo/") {
+            return zone.to_string();
+        }
+    }
+    fs::read_to_string("/etc/timezone").map_or_else(|_| "UTC".into(), |s| s.trim().to_string())
+}
+
+/// Runs the agent until TERM or INT.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let cfg = load_config(&args)?;
+    let settings = Settings::resolve(&cfg, &args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    logging::init(&logging::Destination::parse(&settings.error_log), log::LevelFilter::Info)
+        .with_context(|| format!("cannot open the error log {}", settings.error_log))?;
+    for w in cfg.warnings() {
+        log::info!("config: {}:{}: {:?}", w.path.display(), w.line, w.kind);
+    }
+    log::info!("tributary {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
+
+    let lib_dir = usable_dir(&settings.lib_dir, "lib");
+    let cache_dir = if matches!(settings.memory_mode, MemoryMode::Save | MemoryMode::Map) {
+        Some(usable_dir(&settings.cache_dir, "cache"))
+    } else {
+        None
+    };
+    let guid = machine_guid(&lib_dir)?;
+    if let Some(pid_file) = &args.pid_file {
+        fs::write(pid_file, format!("{}\n", std::process::id()))
+            .with_context(|| format!("cannot write pid file {}", pid_file.display()))?;
+    }
+
+    let localhost = Arc::new(Host::new(HostConfig {
+        hostname: settings.hostname.clone(),
+        machine_guid: guid.clone(),
+        memory_mode: settings.memory_mode,
+        history: settings.history,
+        cache_dir: cache_dir.map(|d| d.join(&guid)),
+        os: "linux".into(),
+        timezone: system_timezone(),
+    }));
+    log::info!(
+        "host '{}' ({guid}): memory mode {}, {} entries per dimension, update every {} s",
+        settings.hostname,
+        settings.memory_mode,
+        localhost.entries(),
+        settings.update_every
+    );
+
+    let state = Arc::new(AgentState {
+        hosts: Hosts::new(Arc::clone(&localhost)),
+        update_every: settings.update_every,
+        effective_config: tributary_config::netdata_conf::render_effective(&cfg),
+    });
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let collectors = crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;
+
+    let runtime = match settings.web_mode {
+        WebMode::MultiThreaded => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("WEB")
+            .enable_all()
+            .build(),
+        WebMode::None | WebMode::SingleThreaded => {
+            tokio::runtime::Builder::new_current_thread().enable_all().build()
+        }
+    }
+    .context("cannot start the runtime")?;
+
+    let result = runtime.block_on(async {
+        if settings.web_mode != WebMode::None {
+            let addr = if settings.bind_to == "*" {
+                format!("0.0.0.0:{}", settings.port)
+            } else if settings.bind_to.contains(':') && !settings.bind_to.starts_with('[') {
+                format!("[{}]:{}", settings.bind_to, settings.port)
+            } else {
+                format!("{}:{}", settings.bind_to, settings.port)
+            };
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            log::info!("WEB: listening on {}", listener.local_addr()?);
+            tokio::spawn(crate::web::server::serve(listener, Arc::clone(&state)));
+        } else {
+            log::info!("WEB: web server disabled ([web] mode = none)");
+        }
+        wait_for_signals(&state).await
+    });
+
+    stop.store(true, Ordering::SeqCst);
+    for c in collectors {
+        let _joined = c.join();
+    }
+    let saved = state.hosts.save_all();
+    if settings.memory_mode == MemoryMode::Save {
+        log::info!("saved {saved} charts");
+    }
+    if let Some(pid_file) = &args.pid_file {
+        let _removed = fs::remove_file(pid_file);
+    }
+    log::info!("tributary exiting");
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn wait_for_signals(state: &AgentState) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => { log::info!("SIGTERM received, exiting"); return Ok(()); }
+            _ = int.recv() => { log::info!("SIGINT received, exiting"); return Ok(()); }
+            _ = hup.recv() => { logging::reopen(); log::info!("SIGHUP received, log files reopened"); }
+            _ = usr1.recv() => {
+                let n = state.hosts.save_all();
+                log::info!("SIGUSR1 received, saved {n} charts");
+            }
+            _ = usr2.recv() => {
+                log::info!("SIGUSR2 received: no health configuration is loaded yet, nothing to reload");
+            }
+        }
+    }
+}
+
+/// Sleeps until the next multiple of `every` seconds of the wall clock (netdata's heartbeat),
+/// waking early when `stop` is set. Returns false when stopping.
+pub fn sleep_until_next_tick(every: u32, stop: &AtomicBool) -> bool {
+    let step = i64::from(every) * 1_000_000;
+    let now = now_us();
+    let next = (now / step + 1) * step;
+    let mut left = next - now;
+    while left > 0 {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let nap = left.min(100_000);
+        thread::sleep(Duration::from_micros(nap as u64));
+        left = next - now_us();
+    }
+    !stop.load(Ordering::Relaxed)
+}

@@ -1,0 +1,199 @@
+//! The effective settings of the agent: built-in defaults < netdata.conf < `-W set` < the other
+//! command-line flags. Every bad value is an error naming file, line, section and key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use tributary_config::netdata_conf::lookup;
+use tributary_config::values::Boolean;
+use tributary_config::{Config, Entry};
+use tributary_rrd::MemoryMode;
+
+use crate::cli::Args;
+
+/// `[web] mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebMode {
+    /// No listening socket at all.
+    None,
+    /// One thread serves every connection.
+    SingleThreaded,
+    /// A pool of threads.
+    MultiThreaded,
+}
+
+/// A setting whose value is not one of the accepted ones.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{origin}: [{section}] {key} = '{value}': {problem}")]
+pub struct SettingError {
+    /// Where the value came from (`file:line`).
+    pub origin: String,
+    /// Section.
+    pub section: String,
+    /// Key.
+    pub key: String,
+    /// The bad value.
+    pub value: String,
+    /// What was expected.
+    pub problem: String,
+}
+
+impl SettingError {
+    fn new(e: &Entry, problem: impl fmt::Display) -> SettingError {
+        SettingError {
+            origin: e.origin().to_string(),
+            section: e.section().to_string(),
+            key: e.key().to_string(),
+            value: e.value().to_string(),
+            problem: problem.to_string(),
+        }
+    }
+}
+
+impl From<tributary_config::ValueError> for SettingError {
+    fn from(e: tributary_config::ValueError) -> SettingError {
+        SettingError {
+            origin: e.origin.to_string(),
+            section: e.section,
+            key: e.key,
+            value: e.value,
+            problem: e.problem.to_string(),
+        }
+    }
+}
+
+/// Everything the agent needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `[global] hostname`.
+    pub hostname: String,
+    /// `[db] update every`.
+    pub update_every: u32,
+    /// `[db] retention` (history).
+    pub history: i64,
+    /// `[db] mode`.
+    pub memory_mode: MemoryMode,
+    /// `[web] mode`.
+    pub web_mode: WebMode,
+    /// `[web] bind to` (first address; `*` = all).
+    pub bind_to: String,
+    /// `[web] default port`.
+    pub port: u16,
+    /// `[directories] config`.
+    pub config_dir: PathBuf,
+    /// `[directories] cache`.
+    pub cache_dir: PathBuf,
+    /// `[directories] lib`.
+    pub lib_dir: PathBuf,
+    /// `[directories] log`.
+    pub log_dir: PathBuf,
+    /// `[logs] error`.
+    pub error_log: String,
+    /// `-s` prefix for /proc and /sys.
+    pub host_prefix: PathBuf,
+}
+
+fn str_setting(cfg: &Config, section: &str, key: &str, default: &str) -> String {
+    lookup(cfg, section, key).map_or_else(|| default.to_string(), |e| e.value().to_string())
+}
+
+/// Reads a yes/no setting.
+pub fn bool_setting(cfg: &Config, section: &str, key: &str, default: bool) -> Result<bool, SettingError> {
+    match lookup(cfg, section, key) {
+        None => Ok(default),
+        Some(e) => match e.as_bool()? {
+            Boolean::No => Ok(false),
+            Boolean::Yes | Boolean::Auto => Ok(true),
+        },
+    }
+}
+
+fn system_hostname() -> String {
+    rustix::system::uname().nodename().to_string_lossy().into_owned()
+}
+
+impl Settings {
+    /// Resolves the settings. `cfg` already holds the file and the `-W set` overrides.
+    pub fn resolve(cfg: &Config, args: &Args) -> Result<Settings, SettingError> {
+        let config_dir = match lookup(cfg, "directories", "config") {
+            Some(e) => PathBuf::from(e.value()),
+            None => args
+                .config_file
+                .as_deref()
+                .and_then(Path::parent)
+                .map_or_else(|| PathBuf::from("/etc/tributary"), Path::to_path_buf),
+        };
+        let update_every = match args.update_every {
+            Some(t) => t,
+            None => match lookup(cfg, "db", "update every") {
+                None => 1,
+                Some(e) => {
+                    let v = e.as_u64()?;
+                    if v == 0 || v > 86400 {
+                        return Err(SettingError::new(e, "expected seconds between 1 and 86400"));
+                    }
+                    v as u32
+                }
+            },
+        };
+        let history = match lookup(cfg, "db", "retention") {
+            None => 3600,
+            Some(e) => e.as_i64()?,
+        };
+        let memory_mode = match lookup(cfg, "db", "mode") {
+            None => MemoryMode::Ram,
+            Some(e) => MemoryMode::parse(e.value())
+                .ok_or_else(|| SettingError::new(e, "expected none, ram, save or map"))?,
+        };
+        let web_mode = match lookup(cfg, "web", "mode") {
+            None => WebMode::MultiThreaded,
+            Some(e) => match e.value() {
+                "none" => WebMode::None,
+                "single-threaded" => WebMode::SingleThreaded,
+                "multi-threaded" | "static-threaded" => WebMode::MultiThreaded,
+                _ => {
+                    return Err(SettingError::new(
+                        e,
+                        "expected none, single-threaded or multi-threaded",
+                    ));
+                }
+            },
+        };
+        let port = match args.port {
+            Some(p) => p,
+            None => match lookup(cfg, "web", "default port") {
+                None => 19999,
+                Some(e) => u16::try_from(e.as_u64()?)
+                    .map_err(|_| SettingError::new(e, "expected a TCP port (0-65535)"))?,
+            },
+        };
+        let bind_to = match &args.bind_ip {
+            Some(ip) => ip.clone(),
+            None => {
+                let default = if args.config_file.is_none() { "127.0.0.1" } else { "*" };
+                let v = str_setting(cfg, "web", "bind to", default);
+                v.split_whitespace().next().unwrap_or(default).to_string()
+            }
+        };
+        Ok(Settings {
+            hostname: str_setting(cfg, "global", "hostname", &system_hostname()),
+            update_every,
+            history,
+            memory_mode,
+            web_mode,
+            bind_to,
+            port,
+            config_dir,
+            cache_dir: str_setting(cfg, "directories", "cache", "/var/cache/tributary").into(),
+            lib_dir: str_setting(cfg, "directories", "lib", "/var/lib/tributary").into(),
+            log_dir: str_setting(cfg, "directories", "log", "/var/log/tributary").into(),
+            error_log: str_setting(
+                cfg,
+                "logs",
+                "error",
+                if args.foreground { "stderr" } else { "/var/log/tributary/error.log" },
+            ),
+            host_prefix: args.host_prefix.clone().unwrap_or_default(),
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! The HTTP side of port 19999: netdata's `/api/v1` for every host (`/host/NAME/...` too) and
+//! `/netdata.conf`. Served with hyper on the agent's tokio runtime.
+
+pub mod api_v1;
+pub mod json;
+pub mod router;
+pub mod server;

@@ -1,0 +1,122 @@
+//! Our agent, started from the test binary's `CARGO_BIN_EXE_tributary` in the foreground with
+//! `-p 0` (the port is read back from its log) and a temp directory; killed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::peers::{TempDir, wait_until};
+
+/// Builder for a tributary process.
+pub struct AgentBuilder {
+    sets: Vec<(String, String, String)>,
+    args: Vec<String>,
+    dir: Option<PathBuf>,
+}
+
+/// A running agent.
+pub struct Agent {
+    child: Option<Child>,
+    /// Web port (0 when `[web] mode = none`).
+    pub port: u16,
+    /// Its temp directory (cache, lib, log).
+    pub dir: PathBuf,
+    _own_dir: Option<TempDir>,
+}
+
+impl Agent {
+    /// A builder with test defaults: foreground, 127.0.0.1, port from the OS, dirs in a temp dir.
+    pub fn builder() -> AgentBuilder {
+        AgentBuilder { sets: Vec::new(), args: Vec::new(), dir: None }
+    }
+}
+
+impl AgentBuilder {
+    /// `-W set SECTION KEY VALUE`.
+    pub fn set(mut self, section: &str, key: &str, value: &str) -> Self {
+        self.sets.push((section.into(), key.into(), value.into()));
+        self
+    }
+
+    /// Extra command-line arguments.
+    pub fn arg(mut self, a: &str) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Use this directory for cache/lib/log (to restart an agent on the same data).
+    pub fn dir(mut self, d: &Path) -> Self {
+        self.dir = Some(d.to_path_buf());
+        self
+    }
+
+    /// Starts it and waits until it is serving (or, with `[web] mode = none`, running).
+    pub fn start(self) -> Agent {
+        let own = if self.dir.is_none() { Some(TempDir::new("agent")) } else { None };
+        let dir = self.dir.clone().unwrap_or_else(|| own.as_ref().unwrap().path().to_path_buf());
+        for sub in ["cache", "lib", "log"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let log = dir.join("log/error.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tributary"));
+        cmd.args(["-D", "-i", "127.0.0.1", "-p", "0"]);
+        let mut sets = vec![
+            ("directories".to_string(), "cache".to_string(), dir.join("cache").display().to_string()),
+            ("directories".into(), "lib".into(), dir.join("lib").display().to_string()),
+            ("directories".into(), "log".into(), dir.join("log").display().to_string()),
+            ("logs".into(), "error".into(), log.display().to_string()),
+        ];
+        sets.extend(self.sets);
+        for (s, k, v) in &sets {
+            cmd.args(["-W", "set", s, k, v]);
+        }
+        cmd.args(&self.args);
+        let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let web_none = sets.iter().any(|(s, k, v)| s == "web" && k == "mode" && v == "none");
+        let mut agent = Agent { child: Some(child), port: 0, dir, _own_dir: own };
+        agent.port = wait_until(Duration::from_secs(20), "the agent to start", || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if web_none {
+                return text.contains("web server disabled").then_some(0);
+            }
+            let line = text.lines().find(|l| l.contains("WEB: listening on"))?;
+            line.rsplit(':').next()?.trim().parse().ok()
+        });
+        agent
+    }
+}
+
+impl Agent {
+    /// The agent's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log/error.log")).unwrap_or_default()
+    }
+
+    /// Its PID.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        super::peers::signal(child.id(), "TERM");
+        wait_until(Duration::from_secs(20), "the agent to exit", || child.try_wait().ok().flatten())
+    }
+
+    /// Kills it with SIGKILL (no chance to save anything).
+    pub fn kill9(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Shared helpers of the integration tests (see `peers.rs`) and our agent (`agent.rs`).
+#![allow(dead_code)]
+
+pub mod agent;
+pub mod peers;
+
+pub use peers::*;
