@@ -66,7 +66,7 @@ pub fn usage() -> String {
 }
 
 fn string(v: OsString) -> Result<String, lexopt::Error> {
-    v.into_string().map_err(|v| lexopt::Error::NonUnicodeValue(v))
+    v.into_string().map_err(lexopt::Error::NonUnicodeValue)
 }
 
 /// Parses the command line (without the program name).
@@ -122,18 +122,46 @@ mod tests {
     #[test]
     fn parses_netdata_flags() {
         let action = parse([
-            "-c", "/etc/n.conf", "-D", "-i", "127.0.0.1", "-p", "0", "-P", "/tmp/pid", "-s", "/rec",
-            "-t", "2", "-W", "set", "global", "memory mode", "none", "-W", "set", "web", "mode",
+            "-c",
+            "/etc/n.conf",
+            "-D",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-P",
+            "/tmp/pid",
+            "-s",
+            "/rec",
+            "-t",
+            "2",
+            "-W",
+            "set",
+            "global",
+            "memory mode",
+            "none",
+            "-W",
+            "set",
+            "web",
+            "mode",
             "none",
         ])
         .unwrap();
-        let Action::Run(a) = action else { panic!("{action:?}") };
-        assert_eq!(a.config_file.as_deref(), Some(std::path::Path::new("/etc/n.conf")));
+        let Action::Run(a) = action else {
+            panic!("{action:?}")
+        };
+        assert_eq!(
+            a.config_file.as_deref(),
+            Some(std::path::Path::new("/etc/n.conf"))
+        );
         assert!(a.foreground);
         assert_eq!(a.port, Some(0));
         assert_eq!(a.update_every, Some(2));
         assert_eq!(a.overrides.len(), 2);
-        assert_eq!(a.overrides[0], ("global".into(), "memory mode".into(), "none".into()));
+        assert_eq!(
+            a.overrides[0],
+            ("global".into(), "memory mode".into(), "none".into())
+        );
     }
 
     #[test]
@@ -143,7 +171,10 @@ mod tests {
         assert_eq!(parse(["-h"]).unwrap(), Action::Help);
         assert_eq!(
             parse(["-W", "simple-pattern", "a* !b", "abc"]).unwrap(),
-            Action::SimplePattern { pattern: "a* !b".into(), string: "abc".into() }
+            Action::SimplePattern {
+                pattern: "a* !b".into(),
+                string: "abc".into()
+            }
         );
         assert!(parse(["-x"]).is_err());
         assert!(parse(["-p", "notaport"]).is_err());

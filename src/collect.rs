@@ -17,20 +17,34 @@ use crate::settings::{Settings, bool_setting};
 
 /// The `[plugins]` key that switches a collector module.
 fn plugin_of(module: &str) -> &'static str {
-    if module == "diskspace" { "diskspace" } else { "proc" }
+    if module == "diskspace" {
+        "diskspace"
+    } else {
+        "proc"
+    }
 }
 
 /// Selects the enabled modules.
-fn enabled(cfg: &Config, modules: Vec<Box<dyn Collector>>) -> anyhow::Result<Vec<Box<dyn Collector>>> {
+fn enabled(
+    cfg: &Config,
+    modules: Vec<Box<dyn Collector>>,
+) -> anyhow::Result<Vec<Box<dyn Collector>>> {
     let mut out = Vec::new();
     for m in modules {
         let plugin = plugin_of(m.name());
         if !bool_setting(cfg, "plugins", plugin, true)? {
             continue;
         }
-        let section = if plugin == "proc" { "plugin:proc".to_string() } else { format!("plugin:{plugin}") };
+        let section = if plugin == "proc" {
+            "plugin:proc".to_string()
+        } else {
+            format!("plugin:{plugin}")
+        };
         if plugin == "proc" && !bool_setting(cfg, &section, m.name(), true)? {
-            log::info!("PLUGIN[proc]: module '{}' disabled by configuration", m.name());
+            log::info!(
+                "PLUGIN[proc]: module '{}' disabled by configuration",
+                m.name()
+            );
             continue;
         }
         out.push(m);
@@ -49,7 +63,10 @@ pub fn start(
     let mut modules = enabled(cfg, all_collectors(&settings.host_prefix, every))?;
     let mut threads = Vec::new();
     if !modules.is_empty() {
-        log::info!("PLUGIN[proc]: {} collector modules enabled, update every {every} s", modules.len());
+        log::info!(
+            "PLUGIN[proc]: {} collector modules enabled, update every {every} s",
+            modules.len()
+        );
         let host = Arc::clone(&host);
         let stop = Arc::clone(&stop);
         threads.push(
@@ -59,12 +76,30 @@ pub fn start(
                     while sleep_until_next_tick(every, &stop) {
                         collect_all_once(&mut modules, &host, now_us());
                         if modules.is_empty() {
-                            log::error!("PLUGIN[proc]: every collector module failed; the thread stops");
+                            log::error!(
+                                "PLUGIN[proc]: every collector module failed; the thread stops"
+                            );
                             break;
                         }
                     }
                 })
                 .context("cannot start the collectors thread")?,
+        );
+    }
+    if bool_setting(cfg, "plugins", "idlejitter", true)? {
+        let loop_ms = match tributary_config::netdata_conf::lookup(
+            cfg,
+            "plugin:idlejitter",
+            "loop time in ms",
+        ) {
+            None => 20,
+            Some(e) => e.as_u64()?.clamp(1, 1000),
+        };
+        let jitter = tributary_collectors::idlejitter::IdleJitter::new(every, loop_ms);
+        threads.push(
+            jitter
+                .spawn(Arc::clone(&host), Arc::clone(&stop))
+                .context("cannot start the idlejitter thread")?,
         );
     }
     Ok(threads)

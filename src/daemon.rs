@@ -31,7 +31,9 @@ pub struct AgentState {
 
 /// Microseconds since the epoch.
 pub fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// Loads netdata.conf (when given) and applies the `-W set` overrides.
@@ -81,7 +83,10 @@ pub fn machine_guid(lib_dir: &Path) -> anyhow::Result<String> {
         if let Ok(u) = uuid::Uuid::parse_str(t) {
             return Ok(u.hyphenated().to_string());
         }
-        log::error!("machine GUID file {} holds no valid GUID; creating a new one", path.display());
+        log::error!(
+            "machine GUID file {} holds no valid GUID; creating a new one",
+            path.display()
+        );
     }
     let guid = uuid::Uuid::new_v4().hyphenated().to_string();
     fs::create_dir_all(path.parent().expect("has a parent"))
@@ -109,14 +114,23 @@ fn system_timezone() -> String {
 
 /// Runs the agent until TERM or INT.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let cfg = load_config(&args)?;
-    let settings = Settings::resolve(&cfg, &args).map_err(|e| anyhow::anyhow!("{e}"))?;
-    logging::init(&logging::Destination::parse(&settings.error_log), log::LevelFilter::Info)
-        .with_context(|| format!("cannot open the error log {}", settings.error_log))?;
+    let mut cfg = load_config(&args)?;
+    let settings = Settings::resolve(&mut cfg, &args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    logging::init(
+        &logging::Destination::parse(&settings.error_log),
+        log::LevelFilter::Info,
+    )
+    .with_context(|| format!("cannot open the error log {}", settings.error_log))?;
     for w in cfg.warnings() {
         log::info!("config: {}:{}: {:?}", w.path.display(), w.line, w.kind);
     }
-    log::info!("tributary {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
+    log::info!(
+        "tributary {} starting, pid {}, config directory {}, log directory {}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        settings.config_dir.display(),
+        settings.log_dir.display()
+    );
 
     let lib_dir = usable_dir(&settings.lib_dir, "lib");
     let cache_dir = if matches!(settings.memory_mode, MemoryMode::Save | MemoryMode::Map) {
@@ -154,7 +168,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
 
     let stop = Arc::new(AtomicBool::new(false));
-    let collectors = crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;
+    let collectors =
+        crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;
 
     let runtime = match settings.web_mode {
         WebMode::MultiThreaded => tokio::runtime::Builder::new_multi_thread()
@@ -162,9 +177,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .thread_name("WEB")
             .enable_all()
             .build(),
-        WebMode::None | WebMode::SingleThreaded => {
-            tokio::runtime::Builder::new_current_thread().enable_all().build()
-        }
+        WebMode::None | WebMode::SingleThreaded => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
     }
     .context("cannot start the runtime")?;
 

@@ -52,16 +52,23 @@ fn open(dest: &Destination) -> io::Result<Sink> {
         Destination::Stderr => Sink::Stderr,
         Destination::Stdout => Sink::Stdout,
         Destination::None => Sink::None,
-        Destination::File(p) => {
-            Sink::File(p.clone(), OpenOptions::new().create(true).append(true).open(p)?)
-        }
+        Destination::File(p) => Sink::File(
+            p.clone(),
+            OpenOptions::new().create(true).append(true).open(p)?,
+        ),
     })
 }
 
 /// Installs the logger. Only the first call has an effect.
 pub fn init(dest: &Destination, level: log::LevelFilter) -> io::Result<()> {
     let sink = open(dest)?;
-    if LOGGER.set(Logger { sink: Mutex::new(sink), level }).is_ok() {
+    if LOGGER
+        .set(Logger {
+            sink: Mutex::new(sink),
+            level,
+        })
+        .is_ok()
+    {
         let logger = LOGGER.get().expect("just set");
         log::set_logger(logger).map_err(io::Error::other)?;
         log::set_max_level(level);
@@ -96,7 +103,12 @@ pub fn format_time(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 impl log::Log for Logger {
@@ -108,7 +120,9 @@ impl log::Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         let level = match record.level() {
             log::Level::Error => "ERROR",
             log::Level::Warn => "WARN ",
@@ -117,13 +131,22 @@ impl log::Log for Logger {
             log::Level::Trace => "TRACE",
         };
         let thread = std::thread::current();
-        let name = thread.name().unwrap_or("MAIN");
-        let line = format!("{}: tributary {level} : {name} : {}\n", format_time(now), record.args());
+        let name = match thread.name() {
+            None | Some("main") => "MAIN",
+            Some(n) => n,
+        };
+        let line = format!(
+            "{}: tributary {level} : {name} : {}\n",
+            format_time(now),
+            record.args()
+        );
         let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
         // Logging must never take the agent down: a failed write is dropped.
         let _ignored = match &mut *sink {
             Sink::Stderr => io::stderr().write_all(line.as_bytes()),
-            Sink::Stdout => io::stdout().write_all(line.as_bytes()).and_then(|()| io::stdout().flush()),
+            Sink::Stdout => io::stdout()
+                .write_all(line.as_bytes())
+                .and_then(|()| io::stdout().flush()),
             Sink::None => Ok(()),
             Sink::File(_, f) => f.write_all(line.as_bytes()),
         };

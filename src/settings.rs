@@ -98,7 +98,12 @@ fn str_setting(cfg: &Config, section: &str, key: &str, default: &str) -> String 
 }
 
 /// Reads a yes/no setting.
-pub fn bool_setting(cfg: &Config, section: &str, key: &str, default: bool) -> Result<bool, SettingError> {
+pub fn bool_setting(
+    cfg: &Config,
+    section: &str,
+    key: &str,
+    default: bool,
+) -> Result<bool, SettingError> {
     match lookup(cfg, section, key) {
         None => Ok(default),
         Some(e) => match e.as_bool()? {
@@ -109,12 +114,49 @@ pub fn bool_setting(cfg: &Config, section: &str, key: &str, default: bool) -> Re
 }
 
 fn system_hostname() -> String {
-    rustix::system::uname().nodename().to_string_lossy().into_owned()
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 impl Settings {
-    /// Resolves the settings. `cfg` already holds the file and the `-W set` overrides.
-    pub fn resolve(cfg: &Config, args: &Args) -> Result<Settings, SettingError> {
+    /// Resolves the settings. `cfg` already holds the file and the `-W set` overrides; the
+    /// built-in defaults of the keys read here are recorded in it, so that `/netdata.conf`
+    /// lists every key with its effective value.
+    pub fn resolve(cfg: &mut Config, args: &Args) -> Result<Settings, SettingError> {
+        let hostname = system_hostname();
+        let bind_default = if args.config_file.is_none() {
+            "127.0.0.1"
+        } else {
+            "*"
+        };
+        let log_default = str_setting(cfg, "directories", "log", "/var/log/tributary");
+        let error_default = if args.foreground {
+            "stderr".to_string()
+        } else {
+            format!("{log_default}/error.log")
+        };
+        let defaults: [(&str, &str, &str); 12] = [
+            ("global", "hostname", &hostname),
+            ("db", "update every", "1"),
+            ("db", "retention", "3600"),
+            ("db", "mode", "ram"),
+            ("web", "mode", "multi-threaded"),
+            ("web", "bind to", bind_default),
+            ("web", "default port", "19999"),
+            ("directories", "cache", "/var/cache/tributary"),
+            ("directories", "lib", "/var/lib/tributary"),
+            ("directories", "log", "/var/log/tributary"),
+            ("logs", "error", &error_default),
+            ("plugins", "enable running new plugins", "yes"),
+        ];
+        for (section, key, value) in defaults {
+            if lookup(cfg, section, key).is_none() {
+                cfg.set_default(section, key, value);
+            }
+        }
+        let cfg: &Config = cfg;
         let config_dir = match lookup(cfg, "directories", "config") {
             Some(e) => PathBuf::from(e.value()),
             None => args
@@ -170,10 +212,20 @@ impl Settings {
         let bind_to = match &args.bind_ip {
             Some(ip) => ip.clone(),
             None => {
-                let default = if args.config_file.is_none() { "127.0.0.1" } else { "*" };
+                let default = if args.config_file.is_none() {
+                    "127.0.0.1"
+                } else {
+                    "*"
+                };
                 let v = str_setting(cfg, "web", "bind to", default);
                 v.split_whitespace().next().unwrap_or(default).to_string()
             }
+        };
+        let log_dir = PathBuf::from(str_setting(cfg, "directories", "log", "/var/log/tributary"));
+        let default_error_log = if args.foreground {
+            "stderr".to_string()
+        } else {
+            log_dir.join("error.log").display().to_string()
         };
         Ok(Settings {
             hostname: str_setting(cfg, "global", "hostname", &system_hostname()),
@@ -186,13 +238,8 @@ impl Settings {
             config_dir,
             cache_dir: str_setting(cfg, "directories", "cache", "/var/cache/tributary").into(),
             lib_dir: str_setting(cfg, "directories", "lib", "/var/lib/tributary").into(),
-            log_dir: str_setting(cfg, "directories", "log", "/var/log/tributary").into(),
-            error_log: str_setting(
-                cfg,
-                "logs",
-                "error",
-                if args.foreground { "stderr" } else { "/var/log/tributary/error.log" },
-            ),
+            error_log: str_setting(cfg, "logs", "error", &default_error_log),
+            log_dir,
             host_prefix: args.host_prefix.clone().unwrap_or_default(),
         })
     }

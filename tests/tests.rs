@@ -1,4 +1,15 @@
-//! The one integration-test binary: every module starts the real `tributary` executable.
+//! The one integration-test binary: every module starts the real `tributary` executable on
+//! loopback (ports chosen by the OS) and stops it by PID.
 
-// Command-line behaviour: flags, exit codes, usage.
+mod support;
+
+// Command-line behaviour: flags, exit codes, usage, config errors at start-up.
 mod cli;
+// The running agent: machine GUID, pid file, signals, log reopening, `[web] mode = none`.
+mod lifecycle;
+// Memory modes across restarts: save, map after kill -9, none, corrupt database files.
+mod memory_modes;
+// Local collectors under `-s PREFIX`, `[plugins]` switches, missing /proc files.
+mod collectors;
+// The API basics every later capability builds on: info, charts, data, /host/NAME/, netdata.conf.
+mod web_api;

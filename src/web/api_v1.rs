@@ -1,22 +1,26 @@
 //! netdata's `/api/v1` endpoints (web/api/web_api_v1.c in netdata 1.37): `info`, `charts`,
 //! `chart` and `data`, with netdata's response shapes and number formatting.
 
-use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tributary_rrd::number_format::write_netdata_f64;
 use tributary_rrd::{ChartState, Host};
 
-use super::json::{key, string};
+use super::json::{key, string, w};
 use super::router::Reply;
 use crate::daemon::AgentState;
 
 fn now_s() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `/api/v1/info`.
@@ -42,9 +46,12 @@ pub fn info(state: &AgentState, host: &Host) -> Reply {
         if i > 0 {
             o.push_str(", ");
         }
-        let _ = write!(o, "{{ \"guid\": ");
+        w!(o, "{{ \"guid\": ");
         string(&mut o, h.machine_guid());
-        let _ = write!(o, ", \"reachable\": true, \"hops\": 0, \"claim_id\": null }}");
+        w!(
+            o,
+            ", \"reachable\": true, \"hops\": 0, \"claim_id\": null }}"
+        );
     }
     o.push(']');
     key(&mut o, false, "os_name");
@@ -54,13 +61,13 @@ pub fn info(state: &AgentState, host: &Host) -> Reply {
     key(&mut o, false, "memory_mode");
     string(&mut o, host.memory_mode().as_str());
     key(&mut o, false, "history");
-    let _ = write!(o, "{}", host.entries());
+    w!(o, "{}", host.entries());
     let charts = host.charts();
     key(&mut o, false, "charts-count");
-    let _ = write!(o, "{}", charts.len());
+    w!(o, "{}", charts.len());
     key(&mut o, false, "metrics-count");
     let dims: usize = charts.iter().map(|c| c.lock().dims().len()).sum();
-    let _ = write!(o, "{dims}");
+    w!(o, "{dims}");
     key(&mut o, false, "alarms");
     o.push_str("{ \"normal\": 0, \"warning\": 0, \"critical\": 0 }");
     o.push_str("\n}");
@@ -69,7 +76,7 @@ pub fn info(state: &AgentState, host: &Host) -> Reply {
 
 fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
     let d = &c.def;
-    let _ = write!(o, "{indent}{{\n{indent}\t\"id\": ");
+    w!(o, "{indent}{{\n{indent}\t\"id\": ");
     string(o, &d.id);
     let fields: [(&str, &str); 8] = [
         ("name", &d.name),
@@ -82,41 +89,45 @@ fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
         ("units", &d.units),
     ];
     for (k, v) in fields {
-        let _ = write!(o, ",\n{indent}\t\"{k}\": ");
+        w!(o, ",\n{indent}\t\"{k}\": ");
         string(o, v);
     }
-    let _ = write!(o, ",\n{indent}\t\"priority\": {}", d.priority);
-    let _ = write!(o, ",\n{indent}\t\"data_url\": ");
+    w!(o, ",\n{indent}\t\"priority\": {}", d.priority);
+    w!(o, ",\n{indent}\t\"data_url\": ");
     string(o, &format!("/api/v1/data?chart={}", d.id));
-    let _ = write!(o, ",\n{indent}\t\"chart_type\": \"{}\"", d.chart_type.as_str());
+    w!(
+        o,
+        ",\n{indent}\t\"chart_type\": \"{}\"",
+        d.chart_type.as_str()
+    );
     let (first, last) = (c.first_entry_t(), c.last_entry_t());
-    let _ = write!(o, ",\n{indent}\t\"duration\": {}", last - first);
-    let _ = write!(o, ",\n{indent}\t\"first_entry\": {first}");
-    let _ = write!(o, ",\n{indent}\t\"last_entry\": {last}");
-    let _ = write!(o, ",\n{indent}\t\"update_every\": {}", c.update_every());
-    let _ = write!(o, ",\n{indent}\t\"dimensions\": {{");
+    w!(o, ",\n{indent}\t\"duration\": {}", last - first);
+    w!(o, ",\n{indent}\t\"first_entry\": {first}");
+    w!(o, ",\n{indent}\t\"last_entry\": {last}");
+    w!(o, ",\n{indent}\t\"update_every\": {}", c.update_every());
+    w!(o, ",\n{indent}\t\"dimensions\": {{");
     for (i, dim) in c.dims().iter().filter(|dim| !dim.def.obsolete).enumerate() {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
-        let _ = write!(o, "{indent}\t\t");
+        w!(o, "{indent}\t\t");
         string(o, &dim.def.id);
         o.push_str(": { \"name\": ");
         string(o, &dim.def.name);
         o.push_str(" }");
     }
-    let _ = write!(o, "\n{indent}\t}}");
-    let _ = write!(o, ",\n{indent}\t\"chart_variables\": {{}}");
-    let _ = write!(o, ",\n{indent}\t\"green\": null,\n{indent}\t\"red\": null");
-    let _ = write!(o, ",\n{indent}\t\"alarms\": {{}}");
-    let _ = write!(o, ",\n{indent}\t\"chart_labels\": {{");
+    w!(o, "\n{indent}\t}}");
+    w!(o, ",\n{indent}\t\"chart_variables\": {{}}");
+    w!(o, ",\n{indent}\t\"green\": null,\n{indent}\t\"red\": null");
+    w!(o, ",\n{indent}\t\"alarms\": {{}}");
+    w!(o, ",\n{indent}\t\"chart_labels\": {{");
     for (i, l) in c.labels.iter().enumerate() {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
-        let _ = write!(o, "{indent}\t\t");
+        w!(o, "{indent}\t\t");
         string(o, &l.name);
         o.push_str(": ");
         string(o, &l.value);
     }
-    let _ = write!(o, "\n{indent}\t}}");
-    let _ = write!(o, ",\n{indent}\t\"functions\": {{}}\n{indent}}}");
+    w!(o, "\n{indent}\t}}");
+    w!(o, ",\n{indent}\t\"functions\": {{}}\n{indent}}}");
 }
 
 /// `/api/v1/charts`.
@@ -133,9 +144,9 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
     key(&mut o, false, "timezone");
     string(&mut o, &host.config().timezone);
     key(&mut o, false, "update_every");
-    let _ = write!(o, "{}", state.update_every);
+    w!(o, "{}", state.update_every);
     key(&mut o, false, "history");
-    let _ = write!(o, "{}", host.entries());
+    w!(o, "{}", host.entries());
     key(&mut o, false, "memory_mode");
     string(&mut o, host.memory_mode().as_str());
     key(&mut o, false, "custom_info");
@@ -159,20 +170,24 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
     }
     o.push_str("\n\t}");
     key(&mut o, false, "charts_count");
-    let _ = write!(o, "{listed}");
+    w!(o, "{listed}");
     key(&mut o, false, "dimensions_count");
-    let _ = write!(o, "{dims}");
+    w!(o, "{dims}");
     key(&mut o, false, "alarms_count");
     o.push('0');
     key(&mut o, false, "rrd_memory_bytes");
-    let _ = write!(o, "{}", dims * host.entries() * 4);
+    w!(o, "{}", dims * host.entries() * 4);
     let hosts = state.hosts.all();
     key(&mut o, false, "hosts_count");
-    let _ = write!(o, "{}", hosts.len());
+    w!(o, "{}", hosts.len());
     key(&mut o, false, "hosts");
     o.push('[');
     for (i, h) in hosts.iter().enumerate() {
-        o.push_str(if i == 0 { "\n\t\t{ \"hostname\": " } else { ",\n\t\t{ \"hostname\": " });
+        o.push_str(if i == 0 {
+            "\n\t\t{ \"hostname\": "
+        } else {
+            ",\n\t\t{ \"hostname\": "
+        });
         string(&mut o, h.hostname());
         o.push_str(" }");
     }
@@ -206,7 +221,9 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
     let ue = st.update_every();
     let (first, last) = (st.first_entry_t() + ue, st.last_entry_t());
     let num = |name: &str, default: i64| {
-        param(params, name).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(default)
+        param(params, name)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(default)
     };
     let options = param(params, "options").unwrap_or("");
     let has = |o: &str| options.split([',', '|', ' ']).any(|x| x == o);
@@ -223,7 +240,11 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
     }
     let before = before.min(last);
     let after = after.max(first);
-    let slots = if last == 0 || before < after { 0 } else { (before - after) / ue + 1 };
+    let slots = if last == 0 || before < after {
+        0
+    } else {
+        (before - after) / ue + 1
+    };
     let points = num("points", slots).clamp(1, slots.max(1));
     let per_point = ((slots + points - 1) / points).max(1);
 
@@ -234,7 +255,9 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
             if dim_filter.is_empty() {
                 return !d.hidden && !d.obsolete;
             }
-            dim_filter.split([',', '|']).any(|f| f == d.id || f == d.name)
+            dim_filter
+                .split([',', '|'])
+                .any(|f| f == d.id || f == d.name)
         })
         .collect();
 
@@ -249,7 +272,11 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
             let mut t = t_start;
             while t <= t_end {
                 if let Some(v) = st.value_at(d, t).filter(|v| !v.is_nan()) {
-                    let v = if has("abs") || has("absolute") { v.abs() } else { v };
+                    let v = if has("abs") || has("absolute") {
+                        v.abs()
+                    } else {
+                        v
+                    };
                     sum += v;
                     n += 1;
                     min = min.min(v);
@@ -276,7 +303,11 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
     }
     let null2zero = has("null2zero");
     let put = |o: &mut String, v: f64| {
-        if v.is_nan() && null2zero { o.push('0') } else { write_netdata_f64(o, v) }
+        if v.is_nan() && null2zero {
+            o.push('0')
+        } else {
+            write_netdata_f64(o, v)
+        }
     };
     let format = param(params, "format").unwrap_or("json");
     let mut o = String::new();
@@ -288,14 +319,18 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
         }
         o.push_str("\r\n");
         for (t, vals) in &rows {
-            let _ = write!(o, "{t}");
+            w!(o, "{t}");
             for v in vals {
                 o.push(',');
                 put(&mut o, *v);
             }
             o.push_str("\r\n");
         }
-        return Reply { status: 200, content_type: "text/plain; charset=utf-8", body: o };
+        return Reply {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            body: o,
+        };
     }
     let wrap = has("jsonwrap");
     if wrap {
@@ -303,7 +338,7 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
         string(&mut o, &st.def.id);
         o.push_str(",\n   \"name\": ");
         string(&mut o, &st.def.name);
-        let _ = write!(
+        w!(
             o,
             ",\n   \"view_update_every\": {},\n   \"update_every\": {ue},\n   \"first_entry\": {},\n   \"last_entry\": {last},\n   \"before\": {},\n   \"after\": {},\n   \"group\": ",
             per_point * ue,
@@ -312,7 +347,12 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
             rows.iter().map(|r| r.0).min().unwrap_or(after),
         );
         string(&mut o, group);
-        let _ = write!(o, ",\n   \"dimensions\": {},\n   \"points\": {},\n   \"format\": \"json\",\n   \"result\": ", dims.len(), rows.len());
+        w!(
+            o,
+            ",\n   \"dimensions\": {},\n   \"points\": {},\n   \"format\": \"json\",\n   \"result\": ",
+            dims.len(),
+            rows.len()
+        );
     }
     o.push_str("{\n \"labels\": [\"time\"");
     for &d in &dims {
@@ -321,7 +361,7 @@ pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
     }
     o.push_str("],\n    \"data\":\n [\n");
     for (i, (t, vals)) in rows.iter().enumerate() {
-        let _ = write!(o, " [ {t}");
+        w!(o, " [ {t}");
         for v in vals {
             o.push(',');
             put(&mut o, *v);
@@ -340,9 +380,13 @@ pub fn index_page(state: &AgentState, host: &Host) -> String {
     let mut o = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>tributary</title></head><body>",
     );
-    let _ = write!(o, "<h1>tributary on {}</h1><h2>hosts</h2><ul>", html(host.hostname()));
+    w!(
+        o,
+        "<h1>tributary on {}</h1><h2>hosts</h2><ul>",
+        html(host.hostname())
+    );
     for h in state.hosts.all() {
-        let _ = write!(
+        w!(
             o,
             "<li><a href=\"/host/{0}/\">{0}</a></li>",
             html(h.hostname())
@@ -351,7 +395,7 @@ pub fn index_page(state: &AgentState, host: &Host) -> String {
     o.push_str("</ul><h2>charts</h2><ul>");
     for c in host.charts() {
         let st = c.lock();
-        let _ = write!(
+        w!(
             o,
             "<li><a href=\"api/v1/data?chart={0}&amp;after=-60&amp;format=csv\">{0}</a> — {1} ({2})</li>",
             html(&st.def.id),
@@ -364,5 +408,8 @@ pub fn index_page(state: &AgentState, host: &Host) -> String {
 }
 
 fn html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -3,6 +3,15 @@
 
 use std::fmt::Write;
 
+/// `write!` into a `String`, which cannot fail.
+macro_rules! w {
+    ($dst:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        $dst.write_fmt(format_args!($($arg)*)).expect("writing to a String cannot fail")
+    }};
+}
+pub(crate) use w;
+
 /// Appends `s` as a JSON string literal.
 pub fn string(out: &mut String, s: &str) {
     out.push('"');
@@ -14,7 +23,7 @@ pub fn string(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                write!(out, "\\u{:04x}", c as u32).expect("writing to a String cannot fail");
             }
             c => out.push(c),
         }

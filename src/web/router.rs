@@ -22,17 +22,29 @@ pub struct Reply {
 impl Reply {
     /// 200 with JSON.
     pub fn json(body: String) -> Reply {
-        Reply { status: 200, content_type: "application/json", body }
+        Reply {
+            status: 200,
+            content_type: "application/json",
+            body,
+        }
     }
 
     /// 200 with plain text.
     pub fn text(body: String) -> Reply {
-        Reply { status: 200, content_type: "text/plain; charset=utf-8", body }
+        Reply {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            body,
+        }
     }
 
     /// An error with a plain-text message, as netdata answers them.
     pub fn error(status: u16, message: impl Into<String>) -> Reply {
-        Reply { status, content_type: "text/plain; charset=utf-8", body: message.into() }
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: message.into(),
+        }
     }
 }
 
@@ -56,7 +68,8 @@ pub fn percent_decode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
                     Ok(v) => {
                         out.push(v);
                         i += 3;
@@ -84,7 +97,10 @@ pub fn route(state: &AgentState, path: &str, query: &str) -> Reply {
                 None => return Reply::error(404, format!("host '{name}' not found")),
             }
         }
-        None => (Arc::clone(state.hosts.localhost()), path.trim_start_matches('/')),
+        None => (
+            Arc::clone(state.hosts.localhost()),
+            path.trim_start_matches('/'),
+        ),
     };
     let params = query_pairs(query);
     match rest {

@@ -50,10 +50,20 @@ async fn handle(
         _ => router::Reply::error(405, "Method not allowed."),
     };
     let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
-    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert("content-type", hyper::header::HeaderValue::from_static(reply.content_type));
-    h.insert("access-control-allow-origin", hyper::header::HeaderValue::from_static("*"));
-    h.insert("cache-control", hyper::header::HeaderValue::from_static("no-cache, no-store, must-revalidate"));
+    h.insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static(reply.content_type),
+    );
+    h.insert(
+        "access-control-allow-origin",
+        hyper::header::HeaderValue::from_static("*"),
+    );
+    h.insert(
+        "cache-control",
+        hyper::header::HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
     Ok(resp)
 }

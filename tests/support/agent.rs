@@ -27,7 +27,11 @@ pub struct Agent {
 impl Agent {
     /// A builder with test defaults: foreground, 127.0.0.1, port from the OS, dirs in a temp dir.
     pub fn builder() -> AgentBuilder {
-        AgentBuilder { sets: Vec::new(), args: Vec::new(), dir: None }
+        AgentBuilder {
+            sets: Vec::new(),
+            args: Vec::new(),
+            dir: None,
+        }
     }
 }
 
@@ -52,18 +56,44 @@ impl AgentBuilder {
 
     /// Starts it and waits until it is serving (or, with `[web] mode = none`, running).
     pub fn start(self) -> Agent {
-        let own = if self.dir.is_none() { Some(TempDir::new("agent")) } else { None };
-        let dir = self.dir.clone().unwrap_or_else(|| own.as_ref().unwrap().path().to_path_buf());
+        let own = if self.dir.is_none() {
+            Some(TempDir::new("agent"))
+        } else {
+            None
+        };
+        let dir = self
+            .dir
+            .clone()
+            .unwrap_or_else(|| own.as_ref().unwrap().path().to_path_buf());
         for sub in ["cache", "lib", "log"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         let log = dir.join("log/error.log");
+        // A restarted agent appends to the same log: start from an empty one so that the port
+        // read back below is this run's.
+        if log.exists() {
+            let mut old = log.clone().into_os_string();
+            old.push(".previous");
+            std::fs::rename(&log, old).unwrap();
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tributary"));
         cmd.args(["-D", "-i", "127.0.0.1", "-p", "0"]);
         let mut sets = vec![
-            ("directories".to_string(), "cache".to_string(), dir.join("cache").display().to_string()),
-            ("directories".into(), "lib".into(), dir.join("lib").display().to_string()),
-            ("directories".into(), "log".into(), dir.join("log").display().to_string()),
+            (
+                "directories".to_string(),
+                "cache".to_string(),
+                dir.join("cache").display().to_string(),
+            ),
+            (
+                "directories".into(),
+                "lib".into(),
+                dir.join("lib").display().to_string(),
+            ),
+            (
+                "directories".into(),
+                "log".into(),
+                dir.join("log").display().to_string(),
+            ),
             ("logs".into(), "error".into(), log.display().to_string()),
         ];
         sets.extend(self.sets);
@@ -71,9 +101,21 @@ impl AgentBuilder {
             cmd.args(["-W", "set", s, k, v]);
         }
         cmd.args(&self.args);
-        let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let web_none = sets.iter().any(|(s, k, v)| s == "web" && k == "mode" && v == "none");
-        let mut agent = Agent { child: Some(child), port: 0, dir, _own_dir: own };
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let web_none = sets
+            .iter()
+            .any(|(s, k, v)| s == "web" && k == "mode" && v == "none");
+        let mut agent = Agent {
+            child: Some(child),
+            port: 0,
+            dir,
+            _own_dir: own,
+        };
         agent.port = wait_until(Duration::from_secs(20), "the agent to start", || {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             if web_none {
@@ -98,10 +140,12 @@ impl Agent {
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn stop(mut self) -> std::process::ExitStatus {
+    pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
         super::peers::signal(child.id(), "TERM");
-        wait_until(Duration::from_secs(20), "the agent to exit", || child.try_wait().ok().flatten())
+        wait_until(Duration::from_secs(20), "the agent to exit", || {
+            child.try_wait().ok().flatten()
+        })
     }
 
     /// Kills it with SIGKILL (no chance to save anything).
@@ -115,8 +159,8 @@ impl Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            let _ignored = c.kill();
+            let _ignored = c.wait();
         }
     }
 }

@@ -6,14 +6,18 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound and released; tests run with distinct ports).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A fresh temporary directory, removed on drop.
@@ -29,7 +33,7 @@ impl TempDir {
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         ));
-        let _ = std::fs::remove_dir_all(&p);
+        let _ignored = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
@@ -42,7 +46,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ignored = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -51,12 +55,21 @@ impl Drop for TempDir {
 pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     let mut buf = [0u8; 65536];
     loop {
         let n = s.read(&mut buf).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("GET {path}: {e}; received so far: {:?}", String::from_utf8_lossy(&raw)))
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "GET {path}: {e}; received so far: {:?}",
+                    String::from_utf8_lossy(&raw)
+                ),
+            )
         })?;
         if n == 0 {
             break;
@@ -68,8 +81,15 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     }
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()
@@ -78,7 +98,9 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
 }
 
 fn response_complete(raw: &[u8]) -> bool {
-    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
     let body = &raw[end + 4..];
     if let Some(len) = head
@@ -123,10 +145,12 @@ pub fn wait_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
 
 /// Sends SIGTERM (or another signal) to `pid`.
 pub fn signal(pid: u32, sig: &str) {
-    let status = std::process::Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success(), "kill -{sig} {pid}");
 }
-
 
 /// Where Debian installs netdata.
 pub const NETDATA: &str = "/usr/sbin/netdata";
@@ -161,7 +185,10 @@ impl Netdata {
             std::fs::create_dir_all(d.join(sub)).unwrap();
         }
         // netdata 1.37.1 needs system-info.sh in its plugins directory (its sender crashes without it).
-        let _ = std::fs::copy("/usr/lib/netdata/plugins.d/system-info.sh", d.join("plugins/system-info.sh"));
+        let _ignored = std::fs::copy(
+            "/usr/lib/netdata/plugins.d/system-info.sh",
+            d.join("plugins/system-info.sh"),
+        );
         let port = free_port();
         let on = |p: &str| if plugins.contains(&p) { "yes" } else { "no" };
         let conf = format!(
@@ -191,7 +218,9 @@ impl Netdata {
             .expect("start netdata");
         let nd = Netdata { child, port, dir };
         wait_until(Duration::from_secs(30), "netdata's web server", || {
-            http_get(port, "/api/v1/info").ok().filter(|(s, _)| *s == 200)
+            http_get(port, "/api/v1/info")
+                .ok()
+                .filter(|(s, _)| *s == 200)
         });
         nd
     }
@@ -210,14 +239,14 @@ impl Netdata {
 impl Drop for Netdata {
     fn drop(&mut self) {
         let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let _ignored = Command::new("kill").args(["-TERM", &pid]).status();
         for _ in 0..100 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ignored = self.child.kill();
+        let _ignored = self.child.wait();
     }
 }

@@ -2,11 +2,11 @@
 //! proc, diskspace and idlejitter plugins, reads its /api/v1/charts, runs tributary's
 //! collectors on the same machine and compares chart ids, dimension ids, units and contexts.
 
+#[path = "../../../tests/support/peers.rs"]
+mod peers;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -14,106 +14,6 @@ use std::time::{Duration, Instant};
 use tributary_collectors::idlejitter::IdleJitter;
 use tributary_collectors::{all_collectors, collect_all_once, now_us};
 use tributary_rrd::{Host, HostConfig, MemoryMode};
-
-const NETDATA: &str = "/usr/sbin/netdata";
-
-/// Kills netdata (by its PID) and removes its directory when dropped.
-struct NetdataGuard {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for NetdataGuard {
-    fn drop(&mut self) {
-        let _killed = self.child.kill();
-        let _reaped = self.child.wait();
-        let _removed = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local addr").port()
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-        return None;
-    }
-    Some(body.to_string())
-}
-
-fn start_netdata(port: u16) -> NetdataGuard {
-    let dir = std::env::temp_dir().join(format!("tributary-compat-{}-{port}", std::process::id()));
-    for d in ["cache", "lib", "log", "run"] {
-        std::fs::create_dir_all(dir.join(d)).expect("create netdata dirs");
-    }
-    let conf = dir.join("netdata.conf");
-    let d = dir.display();
-    let text = format!(
-        "[global]\n    hostname = tributary-compat\n    run as user = {user}\n\
-         [web]\n    bind to = 127.0.0.1\n\
-         [db]\n    mode = ram\n\
-         [directories]\n    cache = {d}/cache\n    lib = {d}/lib\n    log = {d}/log\n    run = {d}/run\n\
-         [logs]\n    debug = {d}/log/debug.log\n    error = {d}/log/error.log\n    access = none\n\
-         [health]\n    enabled = no\n\
-         [ml]\n    enabled = no\n\
-         [registry]\n    enabled = no\n\
-         [statsd]\n    enabled = no\n\
-         [plugins]\n    proc = yes\n    diskspace = yes\n    idlejitter = yes\n    cgroups = no\n    tc = no\n\
-         \x20   timex = no\n    checks = no\n    statsd = no\n    apps = no\n    python.d = no\n    charts.d = no\n\
-         \x20   go.d = no\n    ebpf = no\n    perf = no\n    slabinfo = no\n    fping = no\n    ioping = no\n\
-         \x20   nfacct = no\n    cups = no\n    node.d = no\n    netdata monitoring = no\n\
-         \x20   enable running new plugins = no\n",
-        user = current_user(),
-    );
-    std::fs::write(&conf, text).expect("write netdata.conf");
-    let child = Command::new(NETDATA)
-        .arg("-D")
-        .arg("-c")
-        .arg(&conf)
-        .arg("-p")
-        .arg(port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start netdata");
-    NetdataGuard { child, dir }
-}
-
-fn current_user() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| {
-            // root when running in containers without USER
-            let uid = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("Uid:"))
-                        .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
-                })
-                .unwrap_or_default();
-            if uid == "0" {
-                "root".into()
-            } else {
-                "netdata".into()
-            }
-        })
-}
 
 /// chart id -> (units, context, visible dimension ids)
 type Charts = BTreeMap<String, (String, String, BTreeSet<String>)>;
@@ -163,13 +63,14 @@ fn our_charts(host: &Host) -> Charts {
 
 #[test]
 fn charts_match_real_netdata() {
-    assert!(
-        Path::new(NETDATA).exists(),
-        "{NETDATA} is missing: the compatibility test needs the real netdata 1.37; run `apt-get install netdata-core`"
-    );
-    let port = free_port();
-    let _guard = start_netdata(port);
     let started = Instant::now();
+    let netdata = peers::Netdata::start(
+        "tributary-compat",
+        "ram",
+        &["proc", "diskspace", "idlejitter"],
+        "",
+    );
+    let port = netdata.port;
 
     // our side, in parallel with netdata's start-up
     let host = Arc::new(Host::new(HostConfig {
@@ -197,7 +98,7 @@ fn charts_match_real_netdata() {
     let mut theirs = Charts::new();
     let mut last_len = 0;
     while started.elapsed() < Duration::from_secs(20) {
-        if let Some(body) = http_get(port, "/api/v1/charts") {
+        if let Ok((200, body)) = peers::http_get(port, "/api/v1/charts") {
             theirs = netdata_charts(&body);
             let ready = theirs.contains_key("system.cpu")
                 && theirs.contains_key("system.idlejitter")

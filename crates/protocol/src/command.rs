@@ -159,17 +159,26 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
     }
     let cmd = match w.get(0) {
         "SET" => {
-            let id = w.opt(1).ok_or(ParseError::Missing { keyword: "SET", what: "dimension id" })?;
+            let id = w.opt(1).ok_or(ParseError::Missing {
+                keyword: "SET",
+                what: "dimension id",
+            })?;
             let value = w.opt(2).filter(|v| !v.is_empty()).map(strtoll0);
             Command::Set { id, value }
         }
         "BEGIN" => Command::Begin {
-            id: w.opt(1).ok_or(ParseError::Missing { keyword: "BEGIN", what: "chart id" })?,
+            id: w.opt(1).ok_or(ParseError::Missing {
+                keyword: "BEGIN",
+                what: "chart id",
+            })?,
             microseconds: parse_u64(w.get(2)),
         },
         "END" => Command::End,
         "CHART" => Command::Chart {
-            id: w.opt(1).ok_or(ParseError::Missing { keyword: "CHART", what: "chart id" })?,
+            id: w.opt(1).ok_or(ParseError::Missing {
+                keyword: "CHART",
+                what: "chart id",
+            })?,
             name: w.get(2),
             title: w.get(3),
             units: w.get(4),
@@ -177,13 +186,18 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
             context: w.get(6),
             chart_type: w.get(7),
             priority: opt_i64(&w, 8),
-            update_every: opt_i64(&w, 9).filter(|&u| u > 0).map(|u| u.min(86400) as u32),
+            update_every: opt_i64(&w, 9)
+                .filter(|&u| u > 0)
+                .map(|u| u.min(86400) as u32),
             options: w.get(10),
             plugin: w.get(11),
             module: w.get(12),
         },
         "DIMENSION" => Command::Dimension {
-            id: w.opt(1).ok_or(ParseError::Missing { keyword: "DIMENSION", what: "dimension id" })?,
+            id: w.opt(1).ok_or(ParseError::Missing {
+                keyword: "DIMENSION",
+                what: "dimension id",
+            })?,
             name: w.get(2),
             algorithm: w.get(3),
             multiplier: opt_i64(&w, 4).filter(|&m| m != 0).unwrap_or(1),
@@ -198,18 +212,27 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
             let (scope, at) = if scoped { (w.get(1), 2) } else { ("", 1) };
             Command::Variable {
                 scope,
-                name: w.opt(at).ok_or(ParseError::Missing { keyword: "VARIABLE", what: "name" })?,
+                name: w.opt(at).ok_or(ParseError::Missing {
+                    keyword: "VARIABLE",
+                    what: "name",
+                })?,
                 value: w.get(at + 1),
             }
         }
         "CLABEL" => Command::ClabelAdd {
-            name: w.opt(1).ok_or(ParseError::Missing { keyword: "CLABEL", what: "name" })?,
+            name: w.opt(1).ok_or(ParseError::Missing {
+                keyword: "CLABEL",
+                what: "name",
+            })?,
             value: w.get(2),
             source: parse_u64(w.get(3)).min(u64::from(u32::MAX)) as u32,
         },
         "CLABEL_COMMIT" => Command::ClabelCommit,
         "LABEL" => Command::Label {
-            name: w.opt(1).ok_or(ParseError::Missing { keyword: "LABEL", what: "name" })?,
+            name: w.opt(1).ok_or(ParseError::Missing {
+                keyword: "LABEL",
+                what: "name",
+            })?,
             source: parse_u64(w.get(2)).min(u64::from(u32::MAX)) as u32,
             value: w.get(3),
         },
@@ -232,7 +255,16 @@ mod tests {
         )
         .unwrap();
         match c {
-            Command::Chart { id, name, units, priority, update_every, plugin, module, .. } => {
+            Command::Chart {
+                id,
+                name,
+                units,
+                priority,
+                update_every,
+                plugin,
+                module,
+                ..
+            } => {
                 assert_eq!((id, name, units), ("cm.abs", "", "units"));
                 assert_eq!((priority, update_every), (Some(1000), Some(1)));
                 assert_eq!((plugin, module), ("collmath", "cm"));
@@ -252,25 +284,51 @@ mod tests {
         );
         assert_eq!(
             parse_line("BEGIN \"cm.abs\" 1000000").unwrap(),
-            Command::Begin { id: "cm.abs", microseconds: 1_000_000 }
+            Command::Begin {
+                id: "cm.abs",
+                microseconds: 1_000_000
+            }
         );
-        assert_eq!(parse_line("SET \"one\" = 017").unwrap(), Command::Set { id: "one", value: Some(15) });
-        assert_eq!(parse_line("SET \"b\" = ").unwrap(), Command::Set { id: "b", value: None });
+        assert_eq!(
+            parse_line("SET \"one\" = 017").unwrap(),
+            Command::Set {
+                id: "one",
+                value: Some(15)
+            }
+        );
+        assert_eq!(
+            parse_line("SET \"b\" = ").unwrap(),
+            Command::Set {
+                id: "b",
+                value: None
+            }
+        );
         assert_eq!(parse_line("END\n").unwrap(), Command::End);
         assert_eq!(parse_line("   \n").unwrap(), Command::Empty);
         assert_eq!(
             parse_line("VARIABLE CHART myvar = 42.5").unwrap(),
-            Command::Variable { scope: "CHART", name: "myvar", value: "42.5" }
+            Command::Variable {
+                scope: "CHART",
+                name: "myvar",
+                value: "42.5"
+            }
         );
         assert_eq!(
             parse_line("LABEL \"_os\" = 1 \"linux\"").unwrap(),
-            Command::Label { name: "_os", source: 1, value: "linux" }
+            Command::Label {
+                name: "_os",
+                source: 1,
+                value: "linux"
+            }
         );
     }
 
     #[test]
     fn refuses_garbage() {
-        assert_eq!(parse_line("HELLO world"), Err(ParseError::UnknownKeyword("HELLO".into())));
+        assert_eq!(
+            parse_line("HELLO world"),
+            Err(ParseError::UnknownKeyword("HELLO".into()))
+        );
         assert!(parse_line("SET").is_err());
         assert!(parse_line("BEGIN").is_err());
         assert!(parse_line("DIMENSION").is_err());
@@ -279,7 +337,7 @@ mod tests {
     proptest! {
         #[test]
         fn parser_never_panics(s in "\\PC{0,300}") {
-            let _ = parse_line(&s);
+            let _ignored = parse_line(&s);
         }
 
         #[test]

@@ -132,7 +132,11 @@ pub fn strtoll0(s: &str) -> i64 {
         i += 1;
     }
     let v = v.min(limit);
-    if neg { (v as i128).wrapping_neg() as i64 } else { v as i64 }
+    if neg {
+        (v as i128).wrapping_neg() as i64
+    } else {
+        v as i64
+    }
 }
 
 /// C's `str2ull`-style unsigned decimal parse used for BEGIN microseconds (invalid → 0).
@@ -166,7 +170,10 @@ mod tests {
             words("CHART 'test.named_one' 'named chart' \"a=b c\""),
             ["CHART", "test.named_one", "named chart", "a=b c"]
         );
-        assert_eq!(words("  BEGIN\tcm.abs 1000000\r\n"), ["BEGIN", "cm.abs", "1000000"]);
+        assert_eq!(
+            words("  BEGIN\tcm.abs 1000000\r\n"),
+            ["BEGIN", "cm.abs", "1000000"]
+        );
         assert_eq!(words(""), Vec::<&str>::new());
         assert_eq!(words("a\\ b c"), ["a\\ b", "c"]);
         assert_eq!(words("\"unterminated"), ["unterminated"]);

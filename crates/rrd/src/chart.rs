@@ -55,8 +55,12 @@ impl Chart {
         restored: Option<crate::chart_store::Restored>,
     ) -> Chart {
         let stores = !matches!(store, ChartStore::None);
-        let mut clock =
-            ChartClock::new(i64::from(def.update_every.max(1)), entries, def.store_first, stores);
+        let mut clock = ChartClock::new(
+            i64::from(def.update_every.max(1)),
+            entries,
+            def.store_first,
+            stores,
+        );
         if let Some(r) = restored {
             clock.current_entry = r.header.current_entry as usize;
             clock.counter = r.header.counter;
@@ -159,6 +163,19 @@ impl ChartState {
     /// Finishes the collection (END): computes and stores the values.
     pub fn done(&mut self, now_us: i64) -> DoneReport {
         let r = self.clock.done(now_us, &mut self.dims, &mut self.store);
+        if let Some(usec) = r.took_too_long {
+            log::info!(
+                "chart '{}': took too long to be updated ({usec} usec, more than its {} entries). Resetting it.",
+                self.def.id,
+                self.clock.entries
+            );
+        }
+        if r.too_old {
+            log::info!(
+                "chart '{}': too old data (last updated long ago). Resetting it.",
+                self.def.id
+            );
+        }
         self.store.after_done(&self.clock, &self.dims);
         self.last_done_us = now_us;
         r

@@ -218,20 +218,35 @@ pub fn decode_dim(buf: &[u8], i: usize) -> DimEntry {
 
 /// Reads a whole file into memory (for `save` mode).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, ChartFileError> {
-    let mut f = File::open(path).map_err(|source| ChartFileError::Io { path: path.into(), source })?;
+    let mut f = File::open(path).map_err(|source| ChartFileError::Io {
+        path: path.into(),
+        source,
+    })?;
     let mut buf = Vec::new();
-    f.read_to_end(&mut buf).map_err(|source| ChartFileError::Io { path: path.into(), source })?;
+    f.read_to_end(&mut buf)
+        .map_err(|source| ChartFileError::Io {
+            path: path.into(),
+            source,
+        })?;
     Ok(buf)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ChartFileError> {
-    let err = |source| ChartFileError::Io { path: path.into(), source };
+    let err = |source| ChartFileError::Io {
+        path: path.into(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(err)?;
     }
     let tmp = path.with_extension("tmp");
-    let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(err)?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(err)?;
     f.write_all(bytes).map_err(err)?;
     f.sync_all().map_err(err)?;
     fs::rename(&tmp, path).map_err(err)
@@ -254,7 +269,13 @@ pub fn file_name_for(chart_id: &str) -> String {
     let clean: String = chart_id
         .chars()
         .take(120)
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{clean}-{:08x}.db", fnv1a(chart_id.as_bytes()) as u32)
 }

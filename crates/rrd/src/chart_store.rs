@@ -65,8 +65,17 @@ pub struct DimSlot {
 }
 
 fn map_file(path: &Path, len: usize) -> Result<MmapMut, ChartFileError> {
-    let err = |source| ChartFileError::Io { path: path.into(), source };
-    let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(err)?;
+    let err = |source| ChartFileError::Io {
+        path: path.into(),
+        source,
+    };
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(err)?;
     f.set_len(len as u64).map_err(err)?;
     // SAFETY: the file is tributary's own database file for this chart: one chart object owns it,
     // nothing else maps or truncates it while the map is alive (the cache directory belongs to
@@ -94,7 +103,10 @@ impl ChartStore {
                 match chart_file::read_file(p).and_then(|buf| {
                     decode_header(&buf, buf.len())
                         .map(|h| (h, buf))
-                        .map_err(|reason| ChartFileError::Corrupt { path: p.into(), reason })
+                        .map_err(|reason| ChartFileError::Corrupt {
+                            path: p.into(),
+                            reason,
+                        })
                 }) {
                     Ok(ok) => Some(ok),
                     Err(e) => {
@@ -120,7 +132,11 @@ impl ChartStore {
                     entries,
                     rings: Vec::new(),
                     ids: Vec::new(),
-                    path: if mode == MemoryMode::Save { path.map(Path::to_path_buf) } else { None },
+                    path: if mode == MemoryMode::Save {
+                        path.map(Path::to_path_buf)
+                    } else {
+                        None
+                    },
                 };
                 let restored = image.map(|(h, buf)| {
                     let data = data_offset(h.dim_capacity as usize);
@@ -138,11 +154,15 @@ impl ChartStore {
                 (ChartStore::Memory(store), restored)
             }
             MemoryMode::Map => {
-                let Some(path) = path else { return (ChartStore::None, None) };
+                let Some(path) = path else {
+                    return (ChartStore::None, None);
+                };
                 let restored = image.as_ref().map(|(h, _)| Restored { header: *h });
                 let (header, ids) = match image {
                     Some((h, buf)) => {
-                        let ids = (0..h.dim_count as usize).map(|i| decode_dim(&buf, i)).collect();
+                        let ids = (0..h.dim_count as usize)
+                            .map(|i| decode_dim(&buf, i))
+                            .collect();
                         (h, ids)
                     }
                     None => (
@@ -172,17 +192,26 @@ impl ChartStore {
     /// Finds (from a restored file) or creates the ring of dimension `id`.
     pub fn add_dim(&mut self, id: &str) -> Result<DimSlot, ChartFileError> {
         match self {
-            ChartStore::None => Ok(DimSlot { slot: 0, restored: None }),
+            ChartStore::None => Ok(DimSlot {
+                slot: 0,
+                restored: None,
+            }),
             ChartStore::Memory(m) => {
                 if let Some(i) = m.ids.iter().position(|e| e.matches(id)) {
                     let e = &m.ids[i];
-                    return Ok(DimSlot { slot: i, restored: Some((e.last_collected, e.collected_max)) });
+                    return Ok(DimSlot {
+                        slot: i,
+                        restored: Some((e.last_collected, e.collected_max)),
+                    });
                 }
                 let ring = m.pool.alloc(m.entries);
                 ring.fill(SN_EMPTY_SLOT);
                 m.rings.push(ring);
                 m.ids.push(DimEntry::for_id(id));
-                Ok(DimSlot { slot: m.rings.len() - 1, restored: None })
+                Ok(DimSlot {
+                    slot: m.rings.len() - 1,
+                    restored: None,
+                })
             }
             ChartStore::Mapped(m) => m.add_dim(id),
         }
@@ -210,7 +239,9 @@ impl ChartStore {
         match self {
             ChartStore::None => Ok(()),
             ChartStore::Memory(m) => {
-                let Some(path) = m.path.clone() else { return Ok(()) };
+                let Some(path) = m.path.clone() else {
+                    return Ok(());
+                };
                 let cap = m.rings.len().max(1);
                 let mut buf = vec![0u8; file_size(cap, m.entries)];
                 let mut h = header_of(clock);
@@ -231,7 +262,10 @@ impl ChartStore {
             }
             ChartStore::Mapped(m) => {
                 m.sync(clock, dims);
-                m.map.flush().map_err(|source| ChartFileError::Io { path: m.path.clone(), source })
+                m.map.flush().map_err(|source| ChartFileError::Io {
+                    path: m.path.clone(),
+                    source,
+                })
             }
         }
     }
@@ -267,12 +301,19 @@ impl MappedStore {
         fresh: bool,
     ) -> Result<MappedStore, ChartFileError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| ChartFileError::Io { path: dir.into(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| ChartFileError::Io {
+                path: dir.into(),
+                source,
+            })?;
         }
         let size = file_size(header.dim_capacity as usize, header.entries as usize);
         let map = map_file(path, size)?;
-        let mut m = MappedStore { path: path.into(), map, header, ids };
+        let mut m = MappedStore {
+            path: path.into(),
+            map,
+            header,
+            ids,
+        };
         if fresh {
             encode_header(&m.header, &mut m.map);
         }
@@ -284,7 +325,8 @@ impl MappedStore {
     }
 
     fn read(&self, slot: usize, entry: usize) -> StorageNumber {
-        let at = data_offset(self.header.dim_capacity as usize) + (slot * self.entries() + entry) * 4;
+        let at =
+            data_offset(self.header.dim_capacity as usize) + (slot * self.entries() + entry) * 4;
         match self.map.get(at..at + 4) {
             Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             None => SN_EMPTY_SLOT,
@@ -292,7 +334,8 @@ impl MappedStore {
     }
 
     fn write(&mut self, slot: usize, entry: usize, v: StorageNumber) {
-        let at = data_offset(self.header.dim_capacity as usize) + (slot * self.entries() + entry) * 4;
+        let at =
+            data_offset(self.header.dim_capacity as usize) + (slot * self.entries() + entry) * 4;
         if let Some(b) = self.map.get_mut(at..at + 4) {
             b.copy_from_slice(&v.to_le_bytes());
         }
@@ -301,7 +344,10 @@ impl MappedStore {
     fn add_dim(&mut self, id: &str) -> Result<DimSlot, ChartFileError> {
         if let Some(i) = self.ids.iter().position(|e| e.matches(id)) {
             let e = &self.ids[i];
-            return Ok(DimSlot { slot: i, restored: Some((e.last_collected, e.collected_max)) });
+            return Ok(DimSlot {
+                slot: i,
+                restored: Some((e.last_collected, e.collected_max)),
+            });
         }
         if self.ids.len() == self.header.dim_capacity as usize {
             self.grow()?;
@@ -315,7 +361,10 @@ impl MappedStore {
         for entry in 0..self.entries() {
             self.write(slot, entry, SN_EMPTY_SLOT);
         }
-        Ok(DimSlot { slot, restored: None })
+        Ok(DimSlot {
+            slot,
+            restored: None,
+        })
     }
 
     /// Doubles the directory: the rings move, so the file is rewritten beside the old one and
@@ -337,8 +386,10 @@ impl MappedStore {
         let ring_bytes = old_cap * entries * 4;
         new_map[new_data..new_data + ring_bytes]
             .copy_from_slice(&self.map[old_data..old_data + ring_bytes]);
-        std::fs::rename(&tmp, &self.path)
-            .map_err(|source| ChartFileError::Io { path: self.path.clone(), source })?;
+        std::fs::rename(&tmp, &self.path).map_err(|source| ChartFileError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         self.map = new_map;
         self.header = h;
         Ok(())

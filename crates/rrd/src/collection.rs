@@ -8,9 +8,7 @@
 //! Times are integer microseconds since the epoch (`now_us`), slot times whole seconds.
 
 use crate::model::{Algorithm, DimDef};
-use crate::storage_number::{
-    SN_DEFAULT_FLAGS, SN_EMPTY_SLOT, SN_FLAG_RESET, StorageNumber, pack,
-};
+use crate::storage_number::{SN_DEFAULT_FLAGS, SN_EMPTY_SLOT, SN_FLAG_RESET, StorageNumber, pack};
 
 const USEC: i64 = 1_000_000;
 /// `MAX_INCREMENTAL_PERCENT_RATE`: a counter drop is a wrap if the implied delta is below this
@@ -224,7 +222,11 @@ impl ChartClock {
         }
         for d in dims {
             for i in 0..count {
-                store.write(d.slot, (self.current_entry + i) % self.entries, SN_EMPTY_SLOT);
+                store.write(
+                    d.slot,
+                    (self.current_entry + i) % self.entries,
+                    SN_EMPTY_SLOT,
+                );
             }
         }
         self.counter += count as u64;
@@ -270,7 +272,8 @@ impl ChartClock {
             first = true;
         }
 
-        if self.stores && self.last_collected_us - self.last_updated * USEC > self.entries as i64 * ue
+        if self.stores
+            && self.last_collected_us - self.last_updated * USEC > self.entries as i64 * ue
         {
             report.too_old = true;
             let lct = self.last_collected_us;
@@ -347,8 +350,11 @@ impl ChartClock {
                         if !d.def.noreset {
                             has_reset = true;
                         }
-                        let cap: u64 =
-                            if d.collected_max > 0xFFFF_FFFF { u64::MAX } else { 0xFFFF_FFFF };
+                        let cap: u64 = if d.collected_max > 0xFFFF_FFFF {
+                            u64::MAX
+                        } else {
+                            0xFFFF_FFFF
+                        };
                         let delta = cap.wrapping_sub(last).wrapping_add(new);
                         if delta < (cap / 100) * MAX_INCREMENTAL_PERCENT_RATE {
                             d.calculated += delta as f64 * mul / div;
@@ -442,12 +448,16 @@ impl ChartClock {
 
     /// Time of the newest slot (0: nothing stored).
     pub fn last_entry_t(&self) -> i64 {
-        if self.counter == 0 { 0 } else { self.last_updated }
+        if self.counter == 0 || !self.stores {
+            0
+        } else {
+            self.last_updated
+        }
     }
 
     /// One `update_every` before the oldest slot actually written, as netdata reports it.
     pub fn first_entry_t(&self) -> i64 {
-        if self.counter == 0 {
+        if self.counter == 0 || !self.stores {
             return 0;
         }
         let n = self.counter.min(self.entries as u64) as i64;
@@ -456,7 +466,7 @@ impl ChartClock {
 
     /// The ring position holding the slot of time `t`, if it is inside the stored window.
     pub fn entry_for(&self, t: i64) -> Option<usize> {
-        if self.counter == 0 {
+        if self.counter == 0 || !self.stores {
             return None;
         }
         let first_t = self.first_entry_t() + self.update_every;

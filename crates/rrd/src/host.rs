@@ -81,7 +81,9 @@ impl Host {
 
     /// Ring length of its charts.
     pub fn entries(&self) -> usize {
-        self.config.memory_mode.entries_for_history(self.config.history)
+        self.config
+            .memory_mode
+            .entries_for_history(self.config.history)
     }
 
     /// Finds the chart `def.id` and applies the definition, or creates it (restoring a
@@ -99,7 +101,11 @@ impl Host {
             return c;
         }
         let entries = self.entries();
-        let path = self.config.cache_dir.as_ref().map(|d| d.join(chart_file::file_name_for(&def.id)));
+        let path = self
+            .config
+            .cache_dir
+            .as_ref()
+            .map(|d| d.join(chart_file::file_name_for(&def.id)));
         let (store, restored) = ChartStore::open(
             self.config.memory_mode,
             &self.pool,
@@ -131,14 +137,17 @@ impl Host {
 
     /// The chart with this id, or else with this name (as netdata's API looks charts up).
     pub fn find_chart_by_id_or_name(&self, key: &str) -> Option<Arc<Chart>> {
-        self.find_chart(key).or_else(|| {
-            self.charts().into_iter().find(|c| c.lock().def.name == key)
-        })
+        self.find_chart(key)
+            .or_else(|| self.charts().into_iter().find(|c| c.lock().def.name == key))
     }
 
     /// Every chart, in creation order.
     pub fn charts(&self) -> Vec<Arc<Chart>> {
-        self.charts.read().unwrap_or_else(|p| p.into_inner()).list.clone()
+        self.charts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .list
+            .clone()
     }
 
     /// Number of large memory blocks holding this host's rings.
@@ -152,7 +161,11 @@ impl Host {
         for c in self.charts() {
             match c.lock().save() {
                 Ok(()) => saved += 1,
-                Err(e) => log::error!("host '{}': cannot save chart '{}': {e}", self.hostname(), c.id()),
+                Err(e) => log::error!(
+                    "host '{}': cannot save chart '{}': {e}",
+                    self.hostname(),
+                    c.id()
+                ),
             }
         }
         saved
@@ -169,7 +182,10 @@ pub struct Hosts {
 impl Hosts {
     /// The set of hosts of an agent.
     pub fn new(localhost: Arc<Host>) -> Hosts {
-        Hosts { localhost, others: RwLock::new(Vec::new()) }
+        Hosts {
+            localhost,
+            others: RwLock::new(Vec::new()),
+        }
     }
 
     /// This agent's own host.
@@ -180,19 +196,30 @@ impl Hosts {
     /// Every host, localhost first.
     pub fn all(&self) -> Vec<Arc<Host>> {
         let mut v = vec![Arc::clone(&self.localhost)];
-        v.extend(self.others.read().unwrap_or_else(|p| p.into_inner()).iter().cloned());
+        v.extend(
+            self.others
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
         v
     }
 
     /// The host with this hostname or machine GUID.
     pub fn find(&self, key: &str) -> Option<Arc<Host>> {
-        self.all().into_iter().find(|h| h.hostname() == key || h.machine_guid() == key)
+        self.all()
+            .into_iter()
+            .find(|h| h.hostname() == key || h.machine_guid() == key)
     }
 
     /// Adds a host (a child received over a stream), or returns the one with its GUID.
     pub fn add(&self, config: HostConfig) -> Arc<Host> {
         let mut others = self.others.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(h) = others.iter().find(|h| h.machine_guid() == config.machine_guid) {
+        if let Some(h) = others
+            .iter()
+            .find(|h| h.machine_guid() == config.machine_guid)
+        {
             return Arc::clone(h);
         }
         let h = Arc::new(Host::new(config));

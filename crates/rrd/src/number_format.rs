@@ -25,7 +25,7 @@ pub fn write_netdata_f64(out: &mut String, value: f64) {
         int += 1;
         frac -= 10_000_000;
     }
-    let _ = write!(out, "{int}");
+    write!(out, "{int}").expect("writing to a String cannot fail");
     if frac != 0 {
         let mut digits = [b'0'; 7];
         let mut f = frac;

@@ -61,11 +61,21 @@ impl SlotPool {
     pub fn alloc(self: &Arc<SlotPool>, len: usize) -> SlotRange {
         let mut st = self.state.lock().expect("slot pool lock poisoned");
         if let Some((block, offset)) = st.free.get_mut(&len).and_then(Vec::pop) {
-            return SlotRange { pool: Arc::clone(self), block, offset, len };
+            return SlotRange {
+                pool: Arc::clone(self),
+                block,
+                offset,
+                len,
+            };
         }
         if len > BLOCK_SLOTS {
             let block = Arc::new(Block::zeroed(len));
-            return SlotRange { pool: Arc::clone(self), block, offset: 0, len };
+            return SlotRange {
+                pool: Arc::clone(self),
+                block,
+                offset: 0,
+                len,
+            };
         }
         let need_new = match st.blocks.last() {
             None => true,
@@ -78,12 +88,21 @@ impl SlotPool {
         let block = Arc::clone(st.blocks.last().expect("a block was just ensured"));
         let offset = st.used_in_last;
         st.used_in_last += len;
-        SlotRange { pool: Arc::clone(self), block, offset, len }
+        SlotRange {
+            pool: Arc::clone(self),
+            block,
+            offset,
+            len,
+        }
     }
 
     /// Number of large blocks allocated (each one memory mapping at most).
     pub fn blocks(&self) -> usize {
-        self.state.lock().expect("slot pool lock poisoned").blocks.len()
+        self.state
+            .lock()
+            .expect("slot pool lock poisoned")
+            .blocks
+            .len()
     }
 
     fn release(&self, block: Arc<Block>, offset: usize, len: usize) {
@@ -138,7 +157,8 @@ impl SlotRange {
 
 impl Drop for SlotRange {
     fn drop(&mut self) {
-        self.pool.release(Arc::clone(&self.block), self.offset, self.len);
+        self.pool
+            .release(Arc::clone(&self.block), self.offset, self.len);
     }
 }
 

@@ -15,7 +15,10 @@ use tributary_rrd::{ChartDef, DimDef, MemoryMode};
 #[test]
 fn ram_mode_stores_what_netdata_stores() {
     let h = host(MemoryMode::Ram, None);
-    replay(&std::fs::read_to_string(fixtures().join("main-ram/sent.txt")).unwrap(), &h);
+    replay(
+        &std::fs::read_to_string(fixtures().join("main-ram/sent.txt")).unwrap(),
+        &h,
+    );
     assert_eq!(h.entries(), 4096);
     let n = compare(&fixtures().join("main-ram"), &h, true);
     assert_eq!(n, 1610, "netdata's fixture has 1610 values");
@@ -24,9 +27,12 @@ fn ram_mode_stores_what_netdata_stores() {
 #[test]
 fn save_mode_stores_what_netdata_stores_and_survives_a_restart() {
     let dir = std::env::temp_dir().join(format!("trib-cm-save-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ignored = std::fs::remove_dir_all(&dir);
     let h = host(MemoryMode::Save, Some(dir.clone()));
-    replay(&std::fs::read_to_string(fixtures().join("short-save/sent.txt")).unwrap(), &h);
+    replay(
+        &std::fs::read_to_string(fixtures().join("short-save/sent.txt")).unwrap(),
+        &h,
+    );
     assert_eq!(h.entries(), 3996);
     let n = compare(&fixtures().join("short-save"), &h, false);
     assert_eq!(n, 630);
@@ -37,10 +43,21 @@ fn save_mode_stores_what_netdata_stores_and_survives_a_restart() {
     // data is younger than its ring.
     let h2 = host(MemoryMode::Save, Some(dir.clone()));
     let sent = std::fs::read_to_string(fixtures().join("short-save/sent.txt")).unwrap();
-    let last_t = sent.lines().filter_map(|l| l.split_once(" | ")).last().unwrap().0;
+    let last_t = sent
+        .lines()
+        .filter_map(|l| l.split_once(" | "))
+        .next_back()
+        .unwrap()
+        .0;
     let now_s = last_t.parse::<f64>().unwrap() as i64 + 5;
     for line in sent.lines().filter(|l| l.contains("| CHART")) {
-        if let Ok(Command::Chart { id, update_every, options, .. }) = parse_line(line.split_once(" | ").unwrap().1) {
+        if let Ok(Command::Chart {
+            id,
+            update_every,
+            options,
+            ..
+        }) = parse_line(line.split_once(" | ").unwrap().1)
+        {
             let def = ChartDef {
                 id: id.into(),
                 update_every: update_every.unwrap_or(1),
@@ -50,7 +67,10 @@ fn save_mode_stores_what_netdata_stores_and_survives_a_restart() {
             h2.chart(def, now_s);
         }
     }
-    for line in sent.lines().filter(|l| l.contains("| DIMENSION") || l.contains("| CHART")) {
+    for line in sent
+        .lines()
+        .filter(|l| l.contains("| DIMENSION") || l.contains("| CHART"))
+    {
         let cmd = parse_line(line.split_once(" | ").unwrap().1).unwrap();
         thread_local!(static CUR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) });
         match cmd {

@@ -30,20 +30,61 @@ const HUGE: u64 = 100_000_000_000;
 const N: i64 = 34;
 
 /// (chart id, update every, [(dim, algorithm, multiplier, divisor, options)]).
-type ChartSpec = (&'static str, i64, &'static [(&'static str, &'static str, i64, i64, &'static str)]);
+type ChartSpec = (
+    &'static str,
+    i64,
+    &'static [(&'static str, &'static str, i64, i64, &'static str)],
+);
 
 const CHARTS: &[ChartSpec] = &[
-    ("tc.ue2abs", 2, &[("a", "absolute", 1, 1, ""), ("b", "absolute", 3, 7, ""), ("h", "absolute", 1, 1, "hidden")]),
-    ("tc.ue2inc", 2, &[("c", "incremental", 1, 1, ""), ("d", "incremental", -5, 3, "")]),
-    ("tc.jitter", 1, &[("a", "absolute", 1, 1, ""), ("i", "incremental", 1, 1, "")]),
-    ("tc.drop64", 1, &[("u", "incremental", 1, 1, ""), ("v", "incremental", 1, 1, "")]),
-    ("tc.pct", 1, &[
-        ("x", "percentage-of-absolute-row", 1, 1, ""),
-        ("y", "percentage-of-absolute-row", 1, 1, ""),
-        ("p", "percentage-of-incremental-row", 1, 1, ""),
-        ("q", "percentage-of-incremental-row", 1, 1, ""),
-    ]),
-    ("tc.skip", 1, &[("a", "absolute", 1, 1, ""), ("i", "incremental", 1000000, 1, "")]),
+    (
+        "tc.ue2abs",
+        2,
+        &[
+            ("a", "absolute", 1, 1, ""),
+            ("b", "absolute", 3, 7, ""),
+            ("h", "absolute", 1, 1, "hidden"),
+        ],
+    ),
+    (
+        "tc.ue2inc",
+        2,
+        &[
+            ("c", "incremental", 1, 1, ""),
+            ("d", "incremental", -5, 3, ""),
+        ],
+    ),
+    (
+        "tc.jitter",
+        1,
+        &[("a", "absolute", 1, 1, ""), ("i", "incremental", 1, 1, "")],
+    ),
+    (
+        "tc.drop64",
+        1,
+        &[
+            ("u", "incremental", 1, 1, ""),
+            ("v", "incremental", 1, 1, ""),
+        ],
+    ),
+    (
+        "tc.pct",
+        1,
+        &[
+            ("x", "percentage-of-absolute-row", 1, 1, ""),
+            ("y", "percentage-of-absolute-row", 1, 1, ""),
+            ("p", "percentage-of-incremental-row", 1, 1, ""),
+            ("q", "percentage-of-incremental-row", 1, 1, ""),
+        ],
+    ),
+    (
+        "tc.skip",
+        1,
+        &[
+            ("a", "absolute", 1, 1, ""),
+            ("i", "incremental", 1000000, 1, ""),
+        ],
+    ),
 ];
 
 /// The values of collection `k` for one chart, or None when the chart skips it.
@@ -55,14 +96,37 @@ fn values(chart: &str, k: i64) -> Option<Vec<String>> {
         // u: close to 2^64 (negative as i64), then a small value: a drop whose size decides
         // between wrap and reset; v: a 32-bit wrap.
         "tc.drop64" => vec![
-            if k < 16 { -100_000 + 1000 * k } else { 700 * (k - 16) },
-            if k < 20 { 4_294_960_000 + 600 * k } else { 600 * (k - 20) },
+            if k < 16 {
+                -100_000 + 1000 * k
+            } else {
+                700 * (k - 16)
+            },
+            if k < 20 {
+                4_294_960_000 + 600 * k
+            } else {
+                600 * (k - 20)
+            },
         ],
         "tc.pct" => vec![
             if k == 14 { 0 } else { 10 + k },
-            if k == 14 { 0 } else if k == 20 { -5 } else { 90 - k },
+            if k == 14 {
+                0
+            } else if k == 20 {
+                -5
+            } else {
+                90 - k
+            },
             300 * k,
-            if k == 25 { return Some(vec![(10 + k).to_string(), (90 - k).to_string(), (300 * k).to_string(), String::new()]) } else { 100 * k + (k % 3) * 50 },
+            if k == 25 {
+                return Some(vec![
+                    (10 + k).to_string(),
+                    (90 - k).to_string(),
+                    (300 * k).to_string(),
+                    String::new(),
+                ]);
+            } else {
+                100 * k + (k % 3) * 50
+            },
         ],
         "tc.skip" => {
             if matches!(k, 12 | 13 | 19 | 26 | 27 | 28) {
@@ -87,7 +151,11 @@ fn duration(chart: &str, ue: i64, k: i64) -> u64 {
     }
     match chart {
         "tc.jitter" if k > reset_at => {
-            if k % 2 == 0 { 900_000 } else { 1_100_000 }
+            if k % 2 == 0 {
+                900_000
+            } else {
+                1_100_000
+            }
         }
         "tc.skip" => {
             let mut prev = k - 1;
@@ -101,7 +169,10 @@ fn duration(chart: &str, ue: i64, k: i64) -> u64 {
 }
 
 fn now_f() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 fn sleep_until(t: f64) {
@@ -125,9 +196,13 @@ fn stream_sequence(port: u16) -> (String, i64, TcpStream) {
     let mut buf = [0u8; 256];
     let n = s.read(&mut buf).unwrap();
     let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert_eq!(reply, "Hit me baby, push them over...", "netdata refused the stream");
+    assert_eq!(
+        reply, "Hit me baby, push them over...",
+        "netdata refused the stream"
+    );
 
-    let mut sent = String::from("# t=<unix time the line was written to the socket, 6 decimals> | <line>\n");
+    let mut sent =
+        String::from("# t=<unix time the line was written to the socket, 6 decimals> | <line>\n");
     let mut send = |s: &mut TcpStream, lines: &[String]| {
         let t = now_f();
         let mut block = String::new();
@@ -144,7 +219,9 @@ fn stream_sequence(port: u16) -> (String, i64, TcpStream) {
     for (id, ue, dims) in CHARTS {
         defs.push(format!("CHART \"{id}\" \"\" \"tributary {id}\" \"units\" \"tc\" \"{id}\" \"line\" 1000 {ue} \"\" \"tcgen\" \"tc\""));
         for (d, algo, m, div, o) in *dims {
-            defs.push(format!("DIMENSION \"{d}\" \"{d}\" \"{algo}\" {m} {div} \"{o}\""));
+            defs.push(format!(
+                "DIMENSION \"{d}\" \"{d}\" \"{algo}\" {m} {div} \"{o}\""
+            ));
         }
     }
     send(&mut s, &defs);
@@ -177,11 +254,13 @@ fn tributary_stores_what_a_real_netdata_stores_for_its_own_sequence() {
     let nd = Netdata::start("tc-parent", "ram", &[], &stream_conf);
     let (sent, start, _stream) = stream_sequence(nd.port);
 
-    let mut results = serde_json::json!({"start": start, "n": N, "mode": "ram", "data": {}, "chart": {}});
+    let mut results =
+        serde_json::json!({"start": start, "n": N, "mode": "ram", "data": {}, "chart": {}});
     for (id, ue, _) in CHARTS {
         // Ask for exactly the stored slots: netdata's query engine shifts windows that are not
         // aligned to the chart's slots and then averages neighbouring slots into one row.
-        let (_, chart) = http_get(nd.port, &format!("/host/tc-child/api/v1/chart?chart={id}")).unwrap();
+        let (_, chart) =
+            http_get(nd.port, &format!("/host/tc-child/api/v1/chart?chart={id}")).unwrap();
         let chart: serde_json::Value = serde_json::from_str(&chart).unwrap();
         let before = chart["last_entry"].as_i64().unwrap();
         let after = chart["first_entry"].as_i64().unwrap() + ue;
@@ -200,7 +279,11 @@ fn tributary_stores_what_a_real_netdata_stores_for_its_own_sequence() {
         .unwrap_or_else(|| capture.path().to_path_buf());
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("sent.txt"), &sent).unwrap();
-    std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&results).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("results.json"),
+        serde_json::to_string_pretty(&results).unwrap(),
+    )
+    .unwrap();
 
     let h = common::host(MemoryMode::Ram, None);
     common::replay(&sent, &h);

@@ -36,10 +36,27 @@ pub fn replay(sent: &str, host: &Host) {
         let (ts, line) = raw.split_once(" | ").expect("timestamped line");
         let now_us = (ts.parse::<f64>().unwrap() * 1e6).round() as i64;
         match parse_line(line).unwrap_or_else(|e| panic!("{line}: {e}")) {
-            Command::Chart { id, name, title, units, family, context, chart_type, priority, update_every, options, plugin, module } => {
+            Command::Chart {
+                id,
+                name,
+                title,
+                units,
+                family,
+                context,
+                chart_type,
+                priority,
+                update_every,
+                options,
+                plugin,
+                module,
+            } => {
                 let def = ChartDef {
                     id: id.into(),
-                    name: if name.is_empty() { id.into() } else { name.into() },
+                    name: if name.is_empty() {
+                        id.into()
+                    } else {
+                        name.into()
+                    },
                     title: title.into(),
                     units: units.into(),
                     family: family.into(),
@@ -54,8 +71,19 @@ pub fn replay(sent: &str, host: &Host) {
                 };
                 current = Some(host.chart(def, now_us / 1_000_000));
             }
-            Command::Dimension { id, name, algorithm, multiplier, divisor, options } => {
-                let mut d = DimDef::new(id).named(name).algo(Algorithm::parse(algorithm), multiplier, divisor);
+            Command::Dimension {
+                id,
+                name,
+                algorithm,
+                multiplier,
+                divisor,
+                options,
+            } => {
+                let mut d = DimDef::new(id).named(name).algo(
+                    Algorithm::parse(algorithm),
+                    multiplier,
+                    divisor,
+                );
                 d.noreset = options.contains("noreset") || options.contains("nooverflow");
                 current.as_ref().unwrap().lock().dimension(d).unwrap();
             }
@@ -122,17 +150,28 @@ pub fn approx_slots(compare: &str) -> HashSet<(String, i64, String)> {
 pub fn compare(base: &Path, host: &Host, expect_first_last: bool) -> usize {
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(base.join("results.json")).unwrap()).unwrap();
-    let approx = approx_slots(&std::fs::read_to_string(base.join("compare.txt")).unwrap_or_default());
+    let approx =
+        approx_slots(&std::fs::read_to_string(base.join("compare.txt")).unwrap_or_default());
     let mut compared = 0;
     let mut mismatches = Vec::new();
     for (chart_id, q) in results["data"].as_object().unwrap() {
-        let chart = host.find_chart(chart_id).unwrap_or_else(|| panic!("chart {chart_id} missing"));
+        let chart = host
+            .find_chart(chart_id)
+            .unwrap_or_else(|| panic!("chart {chart_id} missing"));
         let st = chart.lock();
         let (labels, rows) = netdata_rows(q["raw"].as_str().unwrap());
         if expect_first_last {
             let nd = &results["chart"][chart_id];
-            assert_eq!(st.first_entry_t(), nd["first_entry"].as_i64().unwrap(), "{chart_id} first_entry");
-            assert_eq!(st.last_entry_t(), nd["last_entry"].as_i64().unwrap(), "{chart_id} last_entry");
+            assert_eq!(
+                st.first_entry_t(),
+                nd["first_entry"].as_i64().unwrap(),
+                "{chart_id} first_entry"
+            );
+            assert_eq!(
+                st.last_entry_t(),
+                nd["last_entry"].as_i64().unwrap(),
+                "{chart_id} last_entry"
+            );
         }
         for (t, cells) in &rows {
             // With update every > 1, netdata answers per-second rows; those between two slots
@@ -156,11 +195,17 @@ pub fn compare(base: &Path, host: &Host, expect_first_last: bool) -> usize {
                         continue;
                     }
                 }
-                mismatches.push(format!("{chart_id} {label} @{t}: netdata {want}, tributary {got}"));
+                mismatches.push(format!(
+                    "{chart_id} {label} @{t}: netdata {want}, tributary {got}"
+                ));
             }
         }
     }
-    assert!(mismatches.is_empty(), "{} of {compared} values differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} values differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     compared
 }
-

@@ -1,0 +1,192 @@
+//! "The collection path does no per-value heap allocation" (ARCHITECTURE.md), checked on this
+//! machine's real /proc and /sys: after a few warm-up cycles (files opened, buffers grown,
+//! charts and dimensions created), steady-state `collect_all_once` cycles of every collector
+//! must not allocate, reallocate or free. A failure names the modules that did; run it with
+//! `TRIBUTARY_ALLOC_BACKTRACE=1 cargo test -p tributary-collectors --test no_alloc -- --nocapture`
+//! to print a backtrace of every counted heap call.
+
+#![allow(unsafe_code)] // a #[global_allocator] cannot be written without it
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tributary_collectors::{Collector, all_collectors, collect_all_once, now_us};
+use tributary_rrd::{Host, HostConfig, MemoryMode};
+
+/// Forwards to the system allocator and counts the calls made by threads that opted in.
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// `TRIBUTARY_ALLOC_BACKTRACE` was set: print where every counted call comes from.
+static BACKTRACES: AtomicBool = AtomicBool::new(false);
+
+fn note() {
+    // `try_with`: thread-locals may be gone while a thread exits.
+    let _ignored = COUNTING.try_with(|on| {
+        if on.get() {
+            CALLS.with(|c| c.set(c.get() + 1));
+            if BACKTRACES.load(Ordering::Relaxed) {
+                on.set(false); // the backtrace itself allocates
+                eprintln!(
+                    "counted heap call at:\n{}",
+                    std::backtrace::Backtrace::force_capture()
+                );
+                on.set(true);
+            }
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` with the arguments it was given; the counting
+// touches only const-initialised thread-locals, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: same contract as ours (kept zeroed so pool blocks stay lazily committed).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note();
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Heap calls made by `f` on this thread.
+fn heap_calls(f: impl FnOnce()) -> u64 {
+    CALLS.with(|c| c.set(0));
+    COUNTING.with(|on| on.set(true));
+    f();
+    COUNTING.with(|on| on.set(false));
+    CALLS.with(Cell::get)
+}
+
+const USEC: i64 = 1_000_000;
+const WARM_UP: i64 = 5;
+const CYCLES: i64 = 30;
+
+fn host() -> Host {
+    Host::new(HostConfig {
+        hostname: "alloc".into(),
+        machine_guid: "11111111-2222-3333-4444-555555555555".into(),
+        memory_mode: MemoryMode::Ram,
+        history: 3600,
+        cache_dir: None,
+        os: "linux".into(),
+        timezone: "UTC".into(),
+    })
+}
+
+#[test]
+fn counting_allocator_counts() {
+    let calls = heap_calls(|| {
+        std::hint::black_box(vec![1u8; 10]);
+    });
+    assert_eq!(calls, 2, "one alloc and one free");
+}
+
+/// What the collectors have built in `host`: charts, dimensions and definition versions. A cycle
+/// that changes it (a chart appearing on demand, a new mount or interface, a device gone) may
+/// allocate for the new structure; that is not per-value allocation.
+fn structure(host: &Host) -> (usize, usize, u64) {
+    let charts = host.charts();
+    let (mut dims, mut versions) = (0, 0);
+    for c in &charts {
+        let st = c.lock();
+        dims += st.dims().len();
+        versions += st.version;
+    }
+    (charts.len(), dims, versions)
+}
+
+/// Runs `cycles` steady-state cycles one at a time; returns the heap calls of the cycles that
+/// kept the structure, and the cycles excused because it changed.
+fn steady_calls(
+    collectors: &mut Vec<Box<dyn Collector>>,
+    host: &Host,
+    start: i64,
+) -> (u64, Vec<String>) {
+    let mut calls = 0;
+    let mut excused = Vec::new();
+    for k in WARM_UP..WARM_UP + CYCLES {
+        let before = structure(host);
+        let n = heap_calls(|| {
+            collect_all_once(collectors, host, start + k * USEC);
+        });
+        let after = structure(host);
+        if before == after {
+            calls += n;
+        } else if n > 0 {
+            excused.push(format!(
+                "cycle {k}: {n} heap calls while (charts, dimensions, versions) went {before:?} -> {after:?}"
+            ));
+        }
+    }
+    (calls, excused)
+}
+
+#[test]
+fn steady_state_collection_does_not_allocate() {
+    if std::env::var_os("TRIBUTARY_ALLOC_BACKTRACE").is_some() {
+        BACKTRACES.store(true, Ordering::Relaxed);
+    }
+    let start = now_us() / USEC * USEC + USEC / 2;
+
+    // every collector together, as the collection thread runs them
+    let host = host();
+    let mut all = all_collectors(Path::new(""), 1);
+    for k in 0..WARM_UP {
+        collect_all_once(&mut all, &host, start + k * USEC);
+    }
+    let working = all.len();
+    let (total, mut excused) = steady_calls(&mut all, &host, start);
+    assert_eq!(all.len(), working, "a collector failed during the test");
+
+    // then each one alone, to name the culprits
+    let mut culprits = Vec::new();
+    for module in all_collectors(Path::new(""), 1) {
+        let name = module.name();
+        let host = self::host();
+        let mut one: Vec<Box<dyn Collector>> = vec![module];
+        for k in 0..WARM_UP {
+            collect_all_once(&mut one, &host, start + k * USEC);
+        }
+        if one.is_empty() {
+            continue; // not available on this machine
+        }
+        let (calls, ex) = steady_calls(&mut one, &host, start);
+        excused.extend(ex.into_iter().map(|e| format!("{name}: {e}")));
+        if calls > 0 {
+            culprits.push(format!("{name}: {calls}"));
+        }
+    }
+    for e in &excused {
+        eprintln!("excused (structure changed): {e}");
+    }
+    assert!(
+        total == 0 && culprits.is_empty(),
+        "{total} heap calls in {CYCLES} steady-state cycles of {working} collectors; per module \
+         (alone, {CYCLES} cycles): {}; rerun with TRIBUTARY_ALLOC_BACKTRACE=1 and --nocapture \
+         to see where",
+        culprits.join(", ")
+    );
+}

@@ -1,0 +1,40 @@
+//! The API basics: the full endpoint set is its own capability; these guard what the foundation
+//! promises (localhost is just another host, `/host/NAME/` routing, `/netdata.conf`).
+
+use crate::support::agent::Agent;
+use crate::support::http_get;
+
+#[test]
+fn every_path_works_under_host_name_and_guid() {
+    let a = Agent::builder()
+        .set("global", "hostname", "trib-web-test")
+        .set("plugins", "proc", "no")
+        .start();
+    let (s, info) = http_get(a.port, "/api/v1/info").unwrap();
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    let guid = v["uid"].as_str().unwrap().to_string();
+    for prefix in ["/host/trib-web-test", &format!("/host/{guid}")] {
+        let (s, body) = http_get(a.port, &format!("{prefix}/api/v1/info")).unwrap();
+        assert_eq!(s, 200, "{prefix}");
+        assert_eq!(body, info);
+    }
+    assert_eq!(http_get(a.port, "/host/nope/api/v1/info").unwrap().0, 404);
+    assert_eq!(
+        http_get(a.port, "/api/v1/chart?chart=no.such").unwrap().0,
+        404
+    );
+    assert_eq!(http_get(a.port, "/api/v1/data").unwrap().0, 400);
+}
+
+#[test]
+fn netdata_conf_shows_the_effective_configuration() {
+    let a = Agent::builder()
+        .set("db", "mode", "ram")
+        .set("plugins", "proc", "no")
+        .start();
+    let (s, conf) = http_get(a.port, "/netdata.conf").unwrap();
+    assert_eq!(s, 200);
+    assert!(conf.contains("[db]"), "{conf}");
+    assert!(conf.contains("mode = ram"), "{conf}");
+}
