@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn formats_dates() {
         assert_eq!(format_time(0), "1970-01-01 00:00:00");
-        assert_eq!(format_time(1_795_574_027), "2026-11-24 23:13:47");
+        assert_eq!(format_time(1_795_574_027), "2026-11-25 02:33:47");
         assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00");
     }
 }

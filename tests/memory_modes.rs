@@ -177,10 +177,10 @@ fn a_corrupt_database_file_is_set_aside_and_the_agent_runs_on() {
     );
     wait_for_values(&b, "system.ram", 2);
     // Other charts were restored normally.
-    let (first, last) = entries(b.port, "system.load");
+    let (first, last) = entries(b.port, "system.cpu");
     assert!(
         last - first > 2,
-        "system.load kept its history ({first}..{last})"
+        "system.cpu kept its history ({first}..{last})"
     );
 }
 
