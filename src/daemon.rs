@@ -112,6 +112,46 @@ fn system_timezone() -> String {
     fs::read_to_string("/etc/timezone").map_or_else(|_| "UTC".into(), |s| s.trim().to_string())
 }
 
+/// Reads `stream.conf` and `exporting.conf` from the config directory with the same reader as
+/// netdata.conf, so that a broken file stops start-up with its file and line. Streaming and
+/// exporting are not part of this build yet: an enabled sender or exporter is reported once.
+fn read_side_configs(config_dir: &Path) -> anyhow::Result<()> {
+    let stream = config_dir.join("stream.conf");
+    match Config::load(&stream) {
+        Ok(cfg) => {
+            let sender = tributary_config::StreamConf::new(&cfg)
+                .sender()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if sender.enabled {
+                log::error!(
+                    "STREAM: {} enables streaming to '{}', but this tributary build cannot stream yet; metrics stay local",
+                    stream.display(),
+                    sender.destination
+                );
+            }
+        }
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(anyhow::anyhow!("{e}")),
+    }
+    let exporting = config_dir.join("exporting.conf");
+    match Config::load(&exporting) {
+        Ok(cfg) => {
+            if cfg
+                .sections()
+                .any(|s| s.name() != "exporting:global" && s.name().contains(':'))
+            {
+                log::error!(
+                    "EXPORTING: {} defines exporting connectors, but this tributary build cannot export yet",
+                    exporting.display()
+                );
+            }
+        }
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(anyhow::anyhow!("{e}")),
+    }
+    Ok(())
+}
+
 /// Runs the agent until TERM or INT.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut cfg = load_config(&args)?;
@@ -131,6 +171,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings.config_dir.display(),
         settings.log_dir.display()
     );
+
+    read_side_configs(&settings.config_dir)?;
 
     let lib_dir = usable_dir(&settings.lib_dir, "lib");
     let cache_dir = if matches!(settings.memory_mode, MemoryMode::Save | MemoryMode::Map) {

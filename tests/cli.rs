@@ -99,3 +99,21 @@ fn a_missing_config_file_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/tributary/netdata.conf"));
 }
+
+#[test]
+fn a_broken_stream_conf_beside_netdata_conf_stops_startup() {
+    let dir = TempDir::new("badstream");
+    let conf = dir.path().join("netdata.conf");
+    std::fs::write(&conf, "[global]\n    hostname = x\n").unwrap();
+    std::fs::write(
+        dir.path().join("stream.conf"),
+        "[stream]\n    enabled = perhaps\n",
+    )
+    .unwrap();
+    let out = tributary(&["-D", "-c", conf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stream = dir.path().join("stream.conf");
+    assert!(err.contains(&format!("{}:2", stream.display())), "{err}");
+    assert!(err.contains("[stream] enabled = 'perhaps'"), "{err}");
+}
