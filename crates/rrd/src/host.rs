@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use crate::chart::Chart;
+use crate::chart::{Chart, ChartLabel};
 use crate::chart_file;
 use crate::chart_store::ChartStore;
 use crate::memory_mode::MemoryMode;
@@ -122,7 +122,24 @@ impl Host {
                 );
             },
         );
+        let labels = vec![
+            ChartLabel {
+                name: "_collect_plugin".into(),
+                value: def.plugin.clone(),
+                source: 1,
+            },
+            ChartLabel {
+                name: "_collect_module".into(),
+                value: if def.module.is_empty() {
+                    "[none]".into()
+                } else {
+                    def.module.clone()
+                },
+                source: 1,
+            },
+        ];
         let chart = Arc::new(Chart::new(def, entries, store, restored));
+        chart.lock().labels = labels;
         let at = idx.list.len();
         idx.by_id.insert(chart.id().to_string(), at);
         idx.list.push(Arc::clone(&chart));
@@ -230,5 +247,64 @@ impl Hosts {
     /// Saves every host's database.
     pub fn save_all(&self) -> usize {
         self.all().iter().map(|h| h.save()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DimDef;
+
+    fn config(name: &str, mode: MemoryMode, history: i64) -> HostConfig {
+        HostConfig {
+            hostname: name.into(),
+            machine_guid: format!("00000000-0000-0000-0000-00000000000{}", name.len()),
+            memory_mode: mode,
+            history,
+            cache_dir: None,
+            os: "linux".into(),
+            timezone: "UTC".into(),
+        }
+    }
+
+    #[test]
+    fn hosts_keep_their_own_mode_and_history() {
+        let hosts = Hosts::new(Arc::new(Host::new(config("local", MemoryMode::Ram, 3600))));
+        let child = hosts.add(config("child1", MemoryMode::None, 3600));
+        let other = hosts.add(config("child22", MemoryMode::Ram, 86400));
+        assert_eq!(hosts.localhost().entries(), 4096);
+        assert_eq!(other.entries(), 86400 + 1024 - 86400 % 1024);
+        let def = ChartDef {
+            id: "a.b".into(),
+            update_every: 1,
+            ..ChartDef::default()
+        };
+        for h in [hosts.localhost(), &child, &other] {
+            let c = h.chart(def.clone(), 0);
+            let mut st = c.lock();
+            let d = st.dimension(DimDef::new("x")).unwrap();
+            for k in 0..5i64 {
+                st.begin(1_000_000_000_000 + k * 1_000_000, 1_000_000);
+                st.set(d, 7, 1_000_000_000_000 + k * 1_000_000);
+                st.done(1_000_000_000_000 + k * 1_000_000);
+            }
+        }
+        let stored = |h: &Host| {
+            let c = h.find_chart("a.b").unwrap();
+            let st = c.lock();
+            st.value_at(0, st.last_entry_t())
+        };
+        assert_eq!(stored(hosts.localhost()), Some(7.0));
+        assert_eq!(stored(&child), None, "memory mode none stores nothing");
+        assert_eq!(stored(&other), Some(7.0));
+        assert!(Arc::ptr_eq(&hosts.find("child1").unwrap(), &child));
+        assert_eq!(hosts.all().len(), 3);
+        let c = hosts.localhost().find_chart("a.b").unwrap();
+        let labels = &c.lock().labels;
+        assert!(
+            labels
+                .iter()
+                .any(|l| l.name == "_collect_module" && l.value == "[none]")
+        );
     }
 }
