@@ -54,7 +54,7 @@ impl Drop for TempDir {
 /// Content-Length or chunked framing), so servers that keep the connection open are fine.
 pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    s.set_read_timeout(Some(Duration::from_secs(8)))?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -127,6 +127,19 @@ fn dechunk(mut body: &str) -> String {
         body = rest[n..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// [`http_get`], retried on a fresh connection up to 4 times when a request gets no answer
+/// (netdata 1.37 occasionally leaves one request of a connection unanswered).
+pub fn http_get_retry(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut last = None;
+    for _ in 0..4 {
+        match http_get(port, path) {
+            Ok(r) => return Ok(r),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("at least one attempt"))
 }
 
 /// Polls `f` every 100 ms until it returns Some, or panics after `timeout` with `what`.

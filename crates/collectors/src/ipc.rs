@@ -59,7 +59,7 @@ impl crate::Collector for Ipc {
     fn collect(&mut self, host: &Host, now: i64) -> Result<(), CollectError> {
         let ue = self.ue;
         let ff = open_read(&mut self.sem, &self.sem_path, " \t")?;
-        let nsems = column(ff, b"nsems").ok_or(CollectError::Malformed {
+        let nsems = column(ff, b"nsems").ok_or_else(|| CollectError::Malformed {
             path: self.sem_path.clone(),
             reason: "no nsems column",
         })?;

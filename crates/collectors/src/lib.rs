@@ -325,24 +325,7 @@ pub(crate) fn fix_chart_id(s: &str) -> String {
 /// netdata's simple patterns (space separated, `*` wildcards, `!` negation); true when the
 /// first matching pattern is positive.
 pub(crate) fn simple_pattern_matches(patterns: &str, s: &str) -> bool {
-    for p in patterns.split_ascii_whitespace() {
-        let (neg, p) = match p.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, p),
-        };
-        if wildcard(p.as_bytes(), s.as_bytes()) {
-            return !neg;
-        }
-    }
-    false
-}
-
-fn wildcard(p: &[u8], s: &[u8]) -> bool {
-    match p.first() {
-        None => s.is_empty(),
-        Some(b'*') => (0..=s.len()).any(|i| wildcard(&p[1..], &s[i..])),
-        Some(&c) => s.first() == Some(&c) && wildcard(&p[1..], &s[1..]),
-    }
+    tributary_config::SimplePattern::new(patterns).matches(s)
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ impl Chart {
         if let Some(r) = restored {
             clock.current_entry = r.header.current_entry as usize;
             clock.counter = r.header.counter;
+            clock.slots_total = r.header.counter;
             clock.last_updated = r.header.last_updated;
             clock.usec_since_last_update = r.header.usec_since_last_update;
         }
@@ -128,8 +129,9 @@ impl ChartState {
         }
         let slot = self.store.add_dim(&def.id)?;
         let mut d = DimState::new(def, slot.slot, self.def.store_first);
-        if let Some((lcv, max)) = slot.restored {
-            collection::restore_dim(&mut d, lcv, max);
+        match slot.restored {
+            Some((lcv, max)) => collection::restore_dim(&mut d, lcv, max),
+            None => d.born_total = self.clock.slots_total,
         }
         self.index.insert(d.def.id.clone(), self.dims.len());
         self.dims.push(d);
@@ -208,8 +210,8 @@ impl ChartState {
 
     /// The raw sample of dimension `dim` at slot time `t`, if stored.
     pub fn sample_at(&self, dim: usize, t: i64) -> Option<StorageNumber> {
-        let entry = self.clock.entry_for(t)?;
         let d = self.dims.get(dim)?;
+        let entry = self.clock.entry_of(d, t)?;
         Some(self.store.read(d.slot, entry))
     }
 

@@ -204,9 +204,7 @@ impl ChartStore {
                         restored: Some((e.last_collected, e.collected_max)),
                     });
                 }
-                let ring = m.pool.alloc(m.entries);
-                ring.fill(SN_EMPTY_SLOT);
-                m.rings.push(ring);
+                m.rings.push(m.pool.alloc(m.entries));
                 m.ids.push(DimEntry::for_id(id));
                 Ok(DimSlot {
                     slot: m.rings.len() - 1,
@@ -358,9 +356,6 @@ impl MappedStore {
         self.ids.push(e);
         self.header.dim_count = self.ids.len() as u32;
         encode_header(&self.header, &mut self.map);
-        for entry in 0..self.entries() {
-            self.write(slot, entry, SN_EMPTY_SLOT);
-        }
         Ok(DimSlot {
             slot,
             restored: None,
@@ -421,19 +416,6 @@ impl SlotWriter for ChartStore {
                 }
             }
             ChartStore::Mapped(m) => m.write(slot, entry, value),
-        }
-    }
-
-    fn clear(&mut self) {
-        match self {
-            ChartStore::None => {}
-            ChartStore::Memory(m) => m.rings.iter().for_each(|r| r.fill(SN_EMPTY_SLOT)),
-            ChartStore::Mapped(m) => {
-                let start = data_offset(m.header.dim_capacity as usize);
-                for b in m.map[start..].chunks_exact_mut(4) {
-                    b.copy_from_slice(&SN_EMPTY_SLOT.to_le_bytes());
-                }
-            }
         }
     }
 }

@@ -19,11 +19,14 @@ const MAX_INCREMENTAL_PERCENT_RATE: u64 = 10;
 const GAP_ITERATIONS: i64 = 3;
 
 /// Where a chart's samples go. Implemented by the memory-mode stores.
+///
+/// Stores are never wiped: a chart reset restarts `counter`, which alone bounds the readable
+/// window, and a dimension added to a running chart remembers when it was born (its older ring
+/// positions read as empty). So fresh rings are never written in full, and the kernel commits
+/// their pages only as samples arrive.
 pub trait SlotWriter {
     /// Writes sample `value` of the dimension stored in `slot` at ring position `entry`.
     fn write(&mut self, slot: usize, entry: usize, value: StorageNumber);
-    /// Marks every position of every dimension empty (a chart reset wipes its history).
-    fn clear(&mut self);
 }
 
 /// A dimension's collection state (`RRDDIM` fields used by `rrdset_done`).
@@ -44,6 +47,8 @@ pub struct DimState {
     collected_max: u64,
     /// Wall-clock time of the last SET, µs (0: never).
     pub last_collected_us: i64,
+    /// The chart's `slots_total` when this dimension was added: older slots are not its own.
+    pub born_total: u64,
 }
 
 impl DimState {
@@ -60,6 +65,7 @@ impl DimState {
             updated: false,
             collected_max: 0,
             last_collected_us: 0,
+            born_total: 0,
         }
     }
 
@@ -84,6 +90,8 @@ pub struct ChartClock {
     pub usec_since_last_update: i64,
     /// Slots written since the last reset, empty ones included.
     pub counter: u64,
+    /// Slots written since the chart was created or loaded (never reset).
+    pub slots_total: u64,
     /// Collections done since the last reset.
     pub counter_done: u64,
     /// Ring position of the next slot to write.
@@ -117,6 +125,7 @@ impl ChartClock {
             last_updated: 0,
             usec_since_last_update: 0,
             counter: 0,
+            slots_total: 0,
             counter_done: 0,
             current_entry: 0,
             sync_clock: true,
@@ -188,8 +197,9 @@ impl ChartClock {
         }
     }
 
-    /// `rrdset_reset`.
-    fn reset(&mut self, dims: &mut [DimState], store: &mut dyn SlotWriter) {
+    /// `rrdset_reset`. netdata also wipes the ring; here `counter = 0` empties the readable
+    /// window, which is all a wipe can be observed through.
+    fn reset(&mut self, dims: &mut [DimState]) {
         self.last_collected_us = 0;
         self.last_updated = 0;
         self.current_entry = 0;
@@ -198,9 +208,6 @@ impl ChartClock {
         for d in dims.iter_mut() {
             d.collections = 0;
             d.last_collected_us = 0;
-        }
-        if self.stores {
-            store.clear();
         }
     }
 
@@ -230,6 +237,7 @@ impl ChartClock {
             }
         }
         self.counter += count as u64;
+        self.slots_total += count as u64;
         self.current_entry = (self.current_entry + count) % self.entries;
         self.last_updated = last / USEC;
     }
@@ -249,7 +257,7 @@ impl ChartClock {
 
         if self.stores && self.usec_since_last_update > self.entries as i64 * ue {
             report.took_too_long = Some(self.usec_since_last_update);
-            self.reset(dims, store);
+            self.reset(dims);
             self.usec_since_last_update = ue;
             store_values = false;
             first = true;
@@ -277,7 +285,7 @@ impl ChartClock {
         {
             report.too_old = true;
             let lct = self.last_collected_us;
-            self.reset(dims, store);
+            self.reset(dims);
             self.last_collected_us = lct;
             self.init_last_updated();
             self.usec_since_last_update = ue;
@@ -421,6 +429,7 @@ impl ChartClock {
             }
             flags = SN_DEFAULT_FLAGS;
             self.counter += 1;
+            self.slots_total += 1;
             self.current_entry = (self.current_entry + 1) % self.entries;
             self.last_updated = next_store / USEC;
             last_stored = next_store;
@@ -462,6 +471,14 @@ impl ChartClock {
         }
         let n = self.counter.min(self.entries as u64) as i64;
         self.last_updated - n * self.update_every
+    }
+
+    /// The ring position holding dimension `d`'s slot of time `t`, if it is inside the stored
+    /// window and not older than the dimension.
+    pub fn entry_of(&self, d: &DimState, t: i64) -> Option<usize> {
+        let entry = self.entry_for(t)?;
+        let back = ((self.last_updated - t) / self.update_every) as u64;
+        (self.slots_total.checked_sub(1 + back)? >= d.born_total).then_some(entry)
     }
 
     /// The ring position holding the slot of time `t`, if it is inside the stored window.

@@ -19,7 +19,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use peers::{Netdata, TempDir, http_get};
+use peers::{Netdata, TempDir, http_get_retry};
 use tributary_rrd::MemoryMode;
 
 const KEY: &str = "7f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -260,7 +260,7 @@ fn tributary_stores_what_a_real_netdata_stores_for_its_own_sequence() {
         // Ask for exactly the stored slots: netdata's query engine shifts windows that are not
         // aligned to the chart's slots and then averages neighbouring slots into one row.
         let (_, chart) =
-            http_get(nd.port, &format!("/host/tc-child/api/v1/chart?chart={id}")).unwrap();
+            http_get_retry(nd.port, &format!("/host/tc-child/api/v1/chart?chart={id}")).unwrap();
         let chart: serde_json::Value = serde_json::from_str(&chart).unwrap();
         let before = chart["last_entry"].as_i64().unwrap();
         let after = chart["first_entry"].as_i64().unwrap() + ue;
@@ -268,7 +268,8 @@ fn tributary_stores_what_a_real_netdata_stores_for_its_own_sequence() {
         let q = format!(
             "/host/tc-child/api/v1/data?chart={id}&after={after}&before={before}&points={points}&group=average&format=json&options=seconds%7Cjsonwrap%7Cunaligned%7Cflip"
         );
-        let (status, body) = http_get(nd.port, &q).unwrap();
+        let (status, body) = http_get_retry(nd.port, &q)
+            .unwrap_or_else(|e| panic!("{e}\nnetdata's log:\n{}", nd.error_log()));
         assert_eq!(status, 200, "{q}: {body}\n{}", nd.error_log());
         results["data"][id] = serde_json::json!({"query": q, "raw": body});
         results["chart"][id] = chart;
