@@ -4,15 +4,15 @@
 //! A module that fails is disabled with one log line; the others go on.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::thread::{self, JoinHandle};
 
 use anyhow::Context;
+use tributary_collectors::heartbeat::Stop;
 use tributary_collectors::{Collector, all_collectors, collect_all_once};
 use tributary_config::Config;
 use tributary_rrd::Host;
 
-use crate::daemon::{now_us, sleep_until_next_tick};
+use crate::daemon::now_us;
 use crate::settings::{Settings, bool_setting};
 
 /// The `[plugins]` key that switches a collector module.
@@ -57,7 +57,7 @@ pub fn start(
     cfg: &Config,
     settings: &Settings,
     host: Arc<Host>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let every = settings.update_every;
     let mut modules = enabled(cfg, all_collectors(&settings.host_prefix, every))?;
@@ -73,7 +73,7 @@ pub fn start(
             thread::Builder::new()
                 .name("PLUGIN[proc]".into())
                 .spawn(move || {
-                    while sleep_until_next_tick(every, &stop) {
+                    while stop.wait_for_next_tick(every) {
                         collect_all_once(&mut modules, &host, now_us());
                         if modules.is_empty() {
                             log::error!(
@@ -98,7 +98,7 @@ pub fn start(
         let jitter = tributary_collectors::idlejitter::IdleJitter::new(every, loop_ms);
         threads.push(
             jitter
-                .spawn(Arc::clone(&host), Arc::clone(&stop))
+                .spawn(Arc::clone(&host), stop.flag())
                 .context("cannot start the idlejitter thread")?,
         );
     }

@@ -6,8 +6,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -209,7 +207,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         effective_config: tributary_config::netdata_conf::render_effective(&cfg),
     });
 
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = tributary_collectors::heartbeat::Stop::new();
     let collectors =
         crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;
 
@@ -245,7 +243,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         wait_for_signals(&state).await
     });
 
-    stop.store(true, Ordering::SeqCst);
+    stop.stop();
     for c in collectors {
         let _joined = c.join();
     }
@@ -282,22 +280,4 @@ async fn wait_for_signals(state: &AgentState) -> anyhow::Result<()> {
             }
         }
     }
-}
-
-/// Sleeps until the next multiple of `every` seconds of the wall clock (netdata's heartbeat),
-/// waking early when `stop` is set. Returns false when stopping.
-pub fn sleep_until_next_tick(every: u32, stop: &AtomicBool) -> bool {
-    let step = i64::from(every) * 1_000_000;
-    let now = now_us();
-    let next = (now / step + 1) * step;
-    let mut left = next - now;
-    while left > 0 {
-        if stop.load(Ordering::Relaxed) {
-            return false;
-        }
-        let nap = left.min(100_000);
-        thread::sleep(Duration::from_micros(nap as u64));
-        left = next - now_us();
-    }
-    !stop.load(Ordering::Relaxed)
 }

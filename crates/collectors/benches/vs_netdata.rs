@@ -23,10 +23,11 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tributary_collectors::heartbeat::Stop;
 use tributary_collectors::idlejitter::IdleJitter;
 use tributary_collectors::{Collector, all_collectors, collect_all_once, now_us};
 use tributary_rrd::{Host, HostConfig, MemoryMode};
@@ -225,23 +226,6 @@ fn my_tid() -> u32 {
         .expect("/proc/thread-self")
 }
 
-/// Sleeps until the next whole multiple of `every` seconds of the wall clock, in naps of at
-/// most 100 ms, as the agent's collection thread does (src/daemon.rs).
-fn sleep_until_next_tick(every: i64, stop: &AtomicBool) -> bool {
-    let step = every * USEC;
-    let now = now_us();
-    let next = (now / step + 1) * step;
-    let mut left = next - now;
-    while left > 0 {
-        if stop.load(Ordering::Relaxed) {
-            return false;
-        }
-        std::thread::sleep(Duration::from_micros(left.min(100_000) as u64));
-        left = next - now_us();
-    }
-    !stop.load(Ordering::Relaxed)
-}
-
 /// One of our collection threads: its id once started, and its completed cycles.
 struct Ours {
     tid: Arc<AtomicU32>,
@@ -253,7 +237,7 @@ fn spawn_ours(
     name: &str,
     mut modules: Vec<Box<dyn Collector>>,
     host: Arc<Host>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
 ) -> Ours {
     let tid = Arc::new(AtomicU32::new(0));
     let cycles = Arc::new(AtomicU64::new(0));
@@ -262,7 +246,7 @@ fn spawn_ours(
         .name(name.into())
         .spawn(move || {
             t.store(my_tid(), Ordering::Release);
-            while sleep_until_next_tick(1, &stop) {
+            while stop.wait_for_next_tick(1) {
                 collect_all_once(&mut modules, &host, now_us());
                 c.fetch_add(1, Ordering::Relaxed);
             }
@@ -370,7 +354,7 @@ fn main() {
         os: "linux".into(),
         timezone: "UTC".into(),
     }));
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Stop::new();
     let (disk, proc): (Vec<_>, Vec<_>) = all_collectors(Path::new(""), 1)
         .into_iter()
         .partition(|c| c.name() == "diskspace");
@@ -389,7 +373,7 @@ fn main() {
         Arc::clone(&stop),
     );
     let jitter = IdleJitter::new(1, 0)
-        .spawn(Arc::clone(&host), Arc::clone(&stop))
+        .spawn(Arc::clone(&host), stop.flag())
         .expect("spawn idlejitter");
 
     // wait for netdata's collector threads
@@ -482,7 +466,7 @@ fn main() {
     let nd_sizes = netdata_sizes(port);
     let our_sizes = our_sizes(&host);
 
-    stop.store(true, Ordering::Relaxed);
+    stop.stop();
     drop(netdata); // kills netdata by its pid
     for h in [our_proc.handle, our_disk.handle, our_tick.handle, jitter] {
         let _joined = h.join();

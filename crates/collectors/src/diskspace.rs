@@ -77,6 +77,7 @@ struct Mount {
     path: PathBuf,
     do_space: OnDemand,
     do_inodes: OnDemand,
+    read_only: bool,
     updated: bool,
     collected: u64,
     shown_error: bool,
@@ -92,7 +93,11 @@ pub struct Diskspace {
     ff: Option<ProcFile>,
     ue: u32,
     mounts: Vec<Mount>,
+    last_scan_us: i64,
 }
+
+/// netdata's `[plugin:proc:diskspace] check for new mount points every` (seconds).
+const RESCAN_EVERY_US: i64 = 15 * 1_000_000;
 
 impl Diskspace {
     /// A collector of the mounts in `PREFIX/proc/self/mountinfo`.
@@ -103,6 +108,7 @@ impl Diskspace {
             ff: None,
             ue: update_every,
             mounts: Vec::new(),
+            last_scan_us: 0,
         }
     }
 }
@@ -139,21 +145,32 @@ impl crate::Collector for Diskspace {
     }
 
     fn collect(&mut self, host: &Host, now: i64) -> Result<(), CollectError> {
-        let path = std::mem::take(&mut self.path);
-        let mut ff = self.ff.take();
-        let r = match open_read(&mut ff, &path, " \t") {
-            Ok(f) => self.collect_file(f, host, now),
-            Err(e) => Err(e),
-        };
-        self.ff = ff;
-        self.path = path;
-        r
+        if self.last_scan_us == 0 || now - self.last_scan_us >= RESCAN_EVERY_US {
+            let path = std::mem::take(&mut self.path);
+            let mut ff = self.ff.take();
+            let r = match open_read(&mut ff, &path, " \t") {
+                Ok(f) => {
+                    self.scan(f);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+            self.ff = ff;
+            self.path = path;
+            r?;
+            self.last_scan_us = now;
+        }
+        let ue = self.ue;
+        for m in &mut self.mounts {
+            collect_mount(m, host, now, ue)?;
+        }
+        Ok(())
     }
 }
 
 impl Diskspace {
-    fn collect_file(&mut self, ff: &ProcFile, host: &Host, now: i64) -> Result<(), CollectError> {
-        let ue = self.ue;
+    /// Reads the mount table: new mounts are added, vanished ones obsoleted and dropped.
+    fn scan(&mut self, ff: &ProcFile) {
         for m in &mut self.mounts {
             m.updated = false;
         }
@@ -203,6 +220,7 @@ impl Diskspace {
                         path,
                         do_space: on,
                         do_inodes: on,
+                        read_only,
                         updated: false,
                         collected: 0,
                         shown_error: false,
@@ -217,106 +235,7 @@ impl Diskspace {
                 continue; // the same mount point twice: the first one wins
             }
             m.updated = true;
-            if m.do_space == OnDemand::No && m.do_inodes == OnDemand::No {
-                continue;
-            }
-            if read_only
-                && m.collected == 0
-                && m.do_space != OnDemand::Yes
-                && m.do_inodes != OnDemand::Yes
-            {
-                continue;
-            }
-            let st = match rustix::fs::statvfs(&m.path) {
-                Ok(st) => st,
-                Err(e) => {
-                    if !m.shown_error {
-                        log::error!(
-                            "{MODULE}: failed to statvfs() mount point '{}': {e}",
-                            m.mount_point
-                        );
-                        m.shown_error = true;
-                    }
-                    continue;
-                }
-            };
-            m.shown_error = false;
-            let bsize = if st.f_frsize != 0 {
-                st.f_frsize
-            } else {
-                st.f_bsize
-            } as i64;
-            let (bavail, btotal, bfree) =
-                (st.f_bavail as i64, st.f_blocks as i64, st.f_bfree as i64);
-            let breserved = bfree - bavail;
-            let bused = if btotal >= bfree {
-                btotal - bfree
-            } else {
-                bfree - btotal
-            };
-            let (favail, ftotal, ffree) = (st.f_favail, st.f_files as i64, st.f_ffree as i64);
-            if m.do_inodes == OnDemand::Auto && favail == u64::MAX {
-                m.do_inodes = OnDemand::No;
-            }
-            let favail = favail as i64;
-            let freserved = ffree - favail;
-            let fused = ftotal - ffree;
-            let mut rendered = false;
-            if m.do_space
-                .check(bavail != 0 || breserved != 0 || bused != 0)
-            {
-                let family = &m.mount_point;
-                crate::ensure(&mut m.space, host, now, || {
-                    (
-                        def(
-                            "disk_space",
-                            &crate::fix_chart_id(family),
-                            family,
-                            "disk.space",
-                            "Disk Space Usage",
-                            "GiB",
-                            prio::DISKSPACE_SPACE,
-                            ue,
-                        ),
-                        vec![
-                            abs("avail", bsize, GIB),
-                            abs("used", bsize, GIB),
-                            abs("reserved_for_root", bsize, GIB).named("reserved for root"),
-                        ],
-                    )
-                })?
-                .update(now, &[bavail, bused, breserved]);
-                rendered = true;
-            }
-            if m.do_inodes
-                .check(favail != 0 || freserved != 0 || fused != 0)
-            {
-                let family = &m.mount_point;
-                crate::ensure(&mut m.inodes, host, now, || {
-                    (
-                        def(
-                            "disk_inodes",
-                            &crate::fix_chart_id(family),
-                            family,
-                            "disk.inodes",
-                            "Disk Files (inodes) Usage",
-                            "inodes",
-                            prio::DISKSPACE_INODES,
-                            ue,
-                        ),
-                        vec![
-                            abs("avail", 1, 1),
-                            abs("used", 1, 1),
-                            abs("reserved_for_root", 1, 1).named("reserved for root"),
-                        ],
-                    )
-                })?
-                .update(now, &[favail, fused, freserved]);
-                rendered = true;
-            }
-            if rendered {
-                m.collected += 1;
-            }
+            m.read_only = read_only;
         }
         self.mounts.retain(|m| {
             if !m.updated {
@@ -326,8 +245,111 @@ impl Diskspace {
             }
             m.updated
         });
-        Ok(())
     }
+}
+
+/// statvfs() of one mount into its disk_space and disk_inodes charts.
+fn collect_mount(m: &mut Mount, host: &Host, now: i64, ue: u32) -> Result<(), CollectError> {
+    if m.do_space == OnDemand::No && m.do_inodes == OnDemand::No {
+        return Ok(());
+    }
+    if m.read_only
+        && m.collected == 0
+        && m.do_space != OnDemand::Yes
+        && m.do_inodes != OnDemand::Yes
+    {
+        return Ok(());
+    }
+    let st = match rustix::fs::statvfs(&m.path) {
+        Ok(st) => st,
+        Err(e) => {
+            if !m.shown_error {
+                log::error!(
+                    "{MODULE}: failed to statvfs() mount point '{}': {e}",
+                    m.mount_point
+                );
+                m.shown_error = true;
+            }
+            return Ok(());
+        }
+    };
+    m.shown_error = false;
+    let bsize = if st.f_frsize != 0 {
+        st.f_frsize
+    } else {
+        st.f_bsize
+    } as i64;
+    let (bavail, btotal, bfree) = (st.f_bavail as i64, st.f_blocks as i64, st.f_bfree as i64);
+    let breserved = bfree - bavail;
+    let bused = if btotal >= bfree {
+        btotal - bfree
+    } else {
+        bfree - btotal
+    };
+    let (favail, ftotal, ffree) = (st.f_favail, st.f_files as i64, st.f_ffree as i64);
+    if m.do_inodes == OnDemand::Auto && favail == u64::MAX {
+        m.do_inodes = OnDemand::No;
+    }
+    let favail = favail as i64;
+    let freserved = ffree - favail;
+    let fused = ftotal - ffree;
+    let mut rendered = false;
+    if m.do_space
+        .check(bavail != 0 || breserved != 0 || bused != 0)
+    {
+        let family = &m.mount_point;
+        crate::ensure(&mut m.space, host, now, || {
+            (
+                def(
+                    "disk_space",
+                    &crate::fix_chart_id(family),
+                    family,
+                    "disk.space",
+                    "Disk Space Usage",
+                    "GiB",
+                    prio::DISKSPACE_SPACE,
+                    ue,
+                ),
+                vec![
+                    abs("avail", bsize, GIB),
+                    abs("used", bsize, GIB),
+                    abs("reserved_for_root", bsize, GIB).named("reserved for root"),
+                ],
+            )
+        })?
+        .update(now, &[bavail, bused, breserved]);
+        rendered = true;
+    }
+    if m.do_inodes
+        .check(favail != 0 || freserved != 0 || fused != 0)
+    {
+        let family = &m.mount_point;
+        crate::ensure(&mut m.inodes, host, now, || {
+            (
+                def(
+                    "disk_inodes",
+                    &crate::fix_chart_id(family),
+                    family,
+                    "disk.inodes",
+                    "Disk Files (inodes) Usage",
+                    "inodes",
+                    prio::DISKSPACE_INODES,
+                    ue,
+                ),
+                vec![
+                    abs("avail", 1, 1),
+                    abs("used", 1, 1),
+                    abs("reserved_for_root", 1, 1).named("reserved for root"),
+                ],
+            )
+        })?
+        .update(now, &[favail, fused, freserved]);
+        rendered = true;
+    }
+    if rendered {
+        m.collected += 1;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

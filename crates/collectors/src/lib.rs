@@ -17,6 +17,7 @@ use tributary_rrd::chart_file::ChartFileError;
 use tributary_rrd::{Algorithm, Chart, ChartDef, ChartType, DimDef, Host};
 
 pub mod diskspace;
+pub mod heartbeat;
 pub mod idlejitter;
 pub mod ipc;
 pub mod prio;
