@@ -38,3 +38,17 @@ fn netdata_conf_shows_the_effective_configuration() {
     assert!(conf.contains("[db]"), "{conf}");
     assert!(conf.contains("mode = ram"), "{conf}");
 }
+
+#[test]
+fn old_netdata_key_names_still_work() {
+    let a = Agent::builder()
+        .set("global", "memory mode", "save")
+        .set("global", "history", "7200")
+        .set("plugins", "proc", "no")
+        .start();
+    let (_, info) = http_get(a.port, "/api/v1/info").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(v["memory_mode"], "save");
+    // netdata rounds save/map rings to whole pages after a 400-byte header: 7200 -> 8092.
+    assert_eq!(v["history"], 8092);
+}

@@ -11,13 +11,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A free TCP port on 127.0.0.1 (bound and released; tests run with distinct ports).
+/// A free TCP port on 127.0.0.1 from 24000-24999 (real-peers.md): below the kernel's ephemeral
+/// range, so a client can never connect to itself on a port whose server is not up yet.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = (std::process::id() % 1000) as u16;
+    for _ in 0..1000 {
+        let port = 24000 + (base + NEXT.fetch_add(7, Ordering::SeqCst)) % 1000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 24000-24999");
 }
 
 /// A fresh temporary directory, removed on drop.

@@ -185,21 +185,31 @@ fn sleep_until(t: f64) {
 /// Streams the sequence, returns (sent.txt text, first second S, the open stream). The stream
 /// stays open while netdata is queried: a parent tearing down a receiver can stall queries of
 /// that host.
-fn stream_sequence(port: u16) -> (String, i64, TcpStream) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "STREAM key={KEY}&hostname=tc-child&registry_hostname=tc-child&machine_guid={CHILD_GUID}&update_every=1&os=linux&timezone=UTC&tags=&ver=1 HTTP/1.1\r\nUser-Agent: tributary-test/1\r\nAccept: */*\r\n\r\n"
-    )
-    .unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut buf = [0u8; 256];
-    let n = s.read(&mut buf).unwrap();
-    let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert_eq!(
-        reply, "Hit me baby, push them over...",
-        "netdata refused the stream"
-    );
+fn stream_sequence(nd: &Netdata) -> (String, i64, TcpStream) {
+    // A parent still starting up may refuse or drop a stream: try a few times.
+    let mut attempts = 0;
+    let mut s = loop {
+        attempts += 1;
+        let mut s = TcpStream::connect(("127.0.0.1", nd.port)).unwrap();
+        write!(
+            s,
+            "STREAM key={KEY}&hostname=tc-child&registry_hostname=tc-child&machine_guid={CHILD_GUID}&update_every=1&os=linux&timezone=UTC&tags=&ver=1 HTTP/1.1\r\nUser-Agent: tributary-test/1\r\nAccept: */*\r\n\r\n"
+        )
+        .unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).unwrap_or(0);
+        let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if reply == "Hit me baby, push them over..." {
+            break s;
+        }
+        assert!(
+            attempts < 10,
+            "netdata refused the stream: '{reply}'; its log:\n{}",
+            nd.error_log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
 
     let mut sent =
         String::from("# t=<unix time the line was written to the socket, 6 decimals> | <line>\n");
@@ -252,7 +262,7 @@ fn tributary_stores_what_a_real_netdata_stores_for_its_own_sequence() {
         "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    default history = 3600\n    health enabled by default = no\n    allow from = *\n"
     );
     let nd = Netdata::start("tc-parent", "ram", &[], &stream_conf);
-    let (sent, start, _stream) = stream_sequence(nd.port);
+    let (sent, start, _stream) = stream_sequence(&nd);
 
     let mut results =
         serde_json::json!({"start": start, "n": N, "mode": "ram", "data": {}, "chart": {}});
