@@ -236,7 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             log::info!("WEB: listening on {}", listener.local_addr()?);
-            tokio::spawn(crate::web::server::serve(listener, Arc::clone(&state)));
+            tokio::spawn(crate::listener::run(listener, Arc::clone(&state)));
         } else {
             log::info!("WEB: web server disabled ([web] mode = none)");
         }

@@ -5,8 +5,10 @@
 mod cli;
 mod collect;
 mod daemon;
+mod listener;
 mod logging;
 mod settings;
+mod stream;
 mod web;
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! Accepts connections on port 19999 and serves HTTP/1.1 with keep-alive through hyper.
+//! Serves HTTP/1.1 with keep-alive through hyper on connections the listener hands over.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -7,34 +7,22 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use std::net::SocketAddr;
+
+use tokio::net::TcpStream;
 
 use super::router;
 use crate::daemon::AgentState;
 
-/// Serves until the runtime stops.
-pub async fn serve(listener: TcpListener, state: Arc<AgentState>) {
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                log::error!("WEB: accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let _nodelay = stream.set_nodelay(true);
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                log::debug!("WEB: connection from {peer}: {e}");
-            }
-        });
+/// Serves HTTP/1.1 (keep-alive) on one accepted connection.
+pub async fn serve_http(stream: TcpStream, peer: SocketAddr, state: Arc<AgentState>) {
+    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
+    if let Err(e) = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        log::debug!("WEB: connection from {peer}: {e}");
     }
 }
 

@@ -1,0 +1,3 @@
+//! Streaming: the receiver of netdata 1.37 children (and, later, the sender to a parent).
+
+pub mod receiver;
