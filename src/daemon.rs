@@ -25,6 +25,14 @@ pub struct AgentState {
     pub update_every: u32,
     /// `/netdata.conf`: the effective configuration.
     pub effective_config: String,
+    /// stream.conf (empty when there is none).
+    pub stream_config: Config,
+    /// netdata.conf's defaults for received hosts (history, memory mode, health, replication).
+    pub receiver_defaults: tributary_config::ReceiverDefaults,
+    /// The children streaming into this agent now.
+    pub receivers: crate::stream::receiver::Receivers,
+    /// `[directories] cache`, for received hosts in `save`/`map` mode.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Microseconds since the epoch.
@@ -111,26 +119,28 @@ fn system_timezone() -> String {
 }
 
 /// Reads `stream.conf` and `exporting.conf` from the config directory with the same reader as
-/// netdata.conf, so that a broken file stops start-up with its file and line. Streaming and
-/// exporting are not part of this build yet: an enabled sender or exporter is reported once.
-fn read_side_configs(config_dir: &Path) -> anyhow::Result<()> {
+/// netdata.conf, so that a broken file stops start-up with its file and line. Returns
+/// stream.conf (empty when there is none). The sender and exporting are not part of this build
+/// yet: an enabled sender or exporter is reported once.
+fn read_side_configs(config_dir: &Path) -> anyhow::Result<Config> {
     let stream = config_dir.join("stream.conf");
-    match Config::load(&stream) {
+    let stream_config = match Config::load(&stream) {
         Ok(cfg) => {
             let sender = tributary_config::StreamConf::new(&cfg)
                 .sender()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if sender.enabled {
                 log::error!(
-                    "STREAM: {} enables streaming to '{}', but this tributary build cannot stream yet; metrics stay local",
+                    "STREAM: {} enables streaming to '{}', but this tributary build cannot send streams yet; metrics stay local",
                     stream.display(),
                     sender.destination
                 );
             }
+            cfg
         }
-        Err(e) if e.is_not_found() => {}
+        Err(e) if e.is_not_found() => Config::new(),
         Err(e) => return Err(anyhow::anyhow!("{e}")),
-    }
+    };
     let exporting = config_dir.join("exporting.conf");
     match Config::load(&exporting) {
         Ok(cfg) => {
@@ -147,7 +157,7 @@ fn read_side_configs(config_dir: &Path) -> anyhow::Result<()> {
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(anyhow::anyhow!("{e}")),
     }
-    Ok(())
+    Ok(stream_config)
 }
 
 /// Runs the agent until TERM or INT.
@@ -170,14 +180,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings.log_dir.display()
     );
 
-    read_side_configs(&settings.config_dir)?;
+    let stream_config = read_side_configs(&settings.config_dir)?;
 
     let lib_dir = usable_dir(&settings.lib_dir, "lib");
-    let cache_dir = if matches!(settings.memory_mode, MemoryMode::Save | MemoryMode::Map) {
-        Some(usable_dir(&settings.cache_dir, "cache"))
-    } else {
-        None
-    };
+    let cache_dir = usable_dir(&settings.cache_dir, "cache");
     let guid = machine_guid(&lib_dir)?;
     if let Some(pid_file) = &args.pid_file {
         fs::write(pid_file, format!("{}\n", std::process::id()))
@@ -189,7 +195,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         machine_guid: guid.clone(),
         memory_mode: settings.memory_mode,
         history: settings.history,
-        cache_dir: cache_dir.map(|d| d.join(&guid)),
+        cache_dir: matches!(settings.memory_mode, MemoryMode::Save | MemoryMode::Map)
+            .then(|| cache_dir.join(&guid)),
         os: "linux".into(),
         timezone: system_timezone(),
     }));
@@ -205,6 +212,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         hosts: Hosts::new(Arc::clone(&localhost)),
         update_every: settings.update_every,
         effective_config: tributary_config::netdata_conf::render_effective(&cfg),
+        stream_config,
+        receiver_defaults: tributary_config::ReceiverDefaults {
+            history: u64::try_from(settings.history).unwrap_or(3600),
+            memory_mode: settings.memory_mode.as_str().to_string(),
+            ..tributary_config::ReceiverDefaults::default()
+        },
+        receivers: crate::stream::receiver::Receivers::default(),
+        cache_dir: Some(cache_dir),
     });
 
     let stop = tributary_collectors::heartbeat::Stop::new();

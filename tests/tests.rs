@@ -11,5 +11,7 @@ mod lifecycle;
 mod memory_modes;
 // Local collectors under `-s PREFIX`, `[plugins]` switches, missing /proc files.
 mod collectors;
+// Streaming into tributary: real netdata children, refused keys, garbage on a stream.
+mod streaming;
 // The API basics every later capability builds on: info, charts, data, /host/NAME/, netdata.conf.
 mod web_api;

@@ -1,22 +1,304 @@
-//! The stream receiver: a child's `STREAM ...` request, its validation against stream.conf, and
-//! the lines that follow, stored in the child's own host.
+//! The stream receiver (netdata 1.37's streaming/receiver.c, spec: streaming-protocol.md §2, §9.2):
+//! a child's `STREAM ...` request, its validation against stream.conf, the accept prompt for the
+//! negotiated capabilities, and then the child's lines — LZ4-framed when COMPRESSION was
+//! negotiated — stored in the child's own host through [`Ingest`].
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tributary_config::StreamConf;
+use tributary_protocol::capabilities::Caps;
+use tributary_protocol::frame::FrameDecoder;
+use tributary_protocol::handshake::StreamRequest;
+use tributary_protocol::parse_line;
+use tributary_rrd::{HostConfig, MemoryMode};
 
-use crate::daemon::AgentState;
+use super::log_events;
+use crate::daemon::{AgentState, now_us};
+use crate::ingest::{Ingest, Reply};
 
-/// Serves one stream connection.
-pub async fn serve(mut stream: TcpStream, peer: SocketAddr, _state: Arc<AgentState>) {
-    log::error!(
-        "STREAM [receive from [{}]:{}]: streaming is not supported by this build yet; refused",
-        peer.ip(),
-        peer.port()
-    );
-    let _ignored = stream
-        .write_all(b"You are not permitted to access this. Check the logs for more info.")
-        .await;
+/// netdata's replies to a refused request (no HTTP framing, no newline).
+pub const DENIED: &str = "You are not permitted to access this. Check the logs for more info.";
+/// The reply when the GUID already streams here.
+pub const ALREADY_STREAMING: &str = "This GUID is already streaming to this server";
+/// The reply when a child sends us our own host.
+pub const LOCALHOST_LOOP: &str = "Don't hit me baby, you are trying to stream my localhost back";
+
+/// The request must arrive within this time and size.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// netdata's receiver drops lines longer than this (`PLUGINSD_LINE_MAX`-ish, spec §4).
+pub const MAX_LINE_BYTES: usize = 15 * 1024;
+/// A child that sends nothing for this long is disconnected (netdata: 600 s socket timeout).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// An existing receiver silent for longer than this is replaced by a new connection.
+const STALE_RECEIVER_US: i64 = 30_000_000;
+
+/// One connected child.
+#[derive(Debug)]
+#[allow(dead_code)] // peer/since/hops/caps are for /api/v1/info's mirrored_hosts_status (next)
+pub struct ActiveReceiver {
+    /// The child's address.
+    pub peer: SocketAddr,
+    /// When it connected (µs).
+    pub since_us: i64,
+    /// When its last bytes arrived (µs).
+    pub last_us: Arc<AtomicI64>,
+    /// Its distance from the origin host.
+    pub hops: u32,
+    /// Negotiated capabilities.
+    pub caps: Caps,
+    id: u64,
+}
+
+/// The children streaming into this agent right now, by machine GUID.
+#[derive(Debug, Default)]
+pub struct Receivers {
+    active: Mutex<HashMap<String, ActiveReceiver>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+impl Receivers {
+    /// `(peer, hops, connected since µs)` of a host's receiver, while it is connected.
+    #[allow(dead_code)] // for /api/v1/info's mirrored_hosts_status (next)
+    pub fn status(&self, guid: &str) -> Option<(SocketAddr, u32, i64)> {
+        let a = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        a.get(guid).map(|r| (r.peer, r.hops, r.since_us))
+    }
+
+    /// Registers a receiver, unless a live one (traffic in the last 30 s) exists for the GUID.
+    fn register(
+        &self,
+        guid: &str,
+        peer: SocketAddr,
+        hops: u32,
+        caps: Caps,
+    ) -> Option<(u64, Arc<AtomicI64>)> {
+        let mut a = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        let now = now_us();
+        if a.get(guid)
+            .is_some_and(|old| now - old.last_us.load(Ordering::Relaxed) <= STALE_RECEIVER_US)
+        {
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let last_us = Arc::new(AtomicI64::new(now));
+        a.insert(
+            guid.to_string(),
+            ActiveReceiver {
+                peer,
+                since_us: now,
+                last_us: Arc::clone(&last_us),
+                hops,
+                caps,
+                id,
+            },
+        );
+        Some((id, last_us))
+    }
+
+    fn unregister(&self, guid: &str, id: u64) {
+        let mut a = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if a.get(guid).is_some_and(|r| r.id == id) {
+            a.remove(guid);
+        }
+    }
+}
+
+/// Reads the request: up to the empty line that ends its headers.
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "closed before the request ended",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.windows(2).any(|w| w == b"\n\n") {
+            return Ok(buf);
+        }
+        if buf.len() > MAX_REQUEST_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "request too big",
+            ));
+        }
+    }
+}
+
+async fn refuse(stream: &mut TcpStream, reply: &str) {
+    let _ignored =
+        tokio::time::timeout(Duration::from_secs(10), stream.write_all(reply.as_bytes())).await;
+    let _closed = stream.shutdown().await;
+}
+
+/// Serves one stream connection until the child disconnects.
+pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentState>) {
+    let raw = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut stream)).await {
+        Ok(Ok(raw)) => raw,
+        Ok(Err(e)) => return log_events::bad_request(peer, &e.to_string()),
+        Err(_) => return log_events::bad_request(peer, "no complete request within 60 seconds"),
+    };
+    let req = match StreamRequest::parse(&raw) {
+        Ok(r) => r,
+        Err(e) => {
+            log_events::bad_request(peer, &e.to_string());
+            return refuse(&mut stream, DENIED).await;
+        }
+    };
+    let ev = log_events::Receiver::new(&req.hostname, peer);
+    let stream_conf = StreamConf::new(&state.stream_config);
+    if let Err(denied) =
+        stream_conf.check_access(&req.key, &req.machine_guid, &peer.ip().to_string())
+    {
+        ev.denied(denied.log_reason());
+        return refuse(&mut stream, DENIED).await;
+    }
+    if req
+        .machine_guid
+        .eq_ignore_ascii_case(state.hosts.localhost().machine_guid())
+    {
+        ev.denied("machine GUID is this agent's own: a localhost loop");
+        return refuse(&mut stream, LOCALHOST_LOOP).await;
+    }
+    let settings = match stream_conf.receiver(&req.key, &req.machine_guid, &state.receiver_defaults)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            ev.denied(&format!("stream.conf: {e}"));
+            return refuse(&mut stream, DENIED).await;
+        }
+    };
+    let caps = req.caps.intersect(Caps::ours(settings.enable_compression));
+    let Some((receiver_id, last_us)) =
+        state
+            .receivers
+            .register(&req.machine_guid, peer, u32::from(req.hops), caps)
+    else {
+        ev.denied("this GUID is already streaming to this server");
+        return refuse(&mut stream, ALREADY_STREAMING).await;
+    };
+    // netdata turns a memory mode it does not know into `save`; tributary has no dbengine, so
+    // `dbengine` (netdata's default) becomes `ram`, as for localhost.
+    let memory_mode = MemoryMode::parse(&settings.memory_mode).unwrap_or(MemoryMode::Save);
+    let host = state.hosts.add(HostConfig {
+        hostname: req.hostname.clone(),
+        machine_guid: req.machine_guid.to_ascii_lowercase(),
+        memory_mode,
+        history: i64::try_from(settings.history).unwrap_or(i64::MAX),
+        cache_dir: state
+            .cache_dir
+            .as_ref()
+            .map(|d| d.join(req.machine_guid.to_ascii_lowercase())),
+        os: req.os.clone(),
+        timezone: req.timezone.clone(),
+    });
+    let prompt = caps.accept_prompt();
+    match tokio::time::timeout(Duration::from_secs(60), stream.write_all(prompt.as_bytes())).await {
+        Ok(Ok(())) => {}
+        _ => {
+            ev.error("cannot send the accept prompt");
+            state.receivers.unregister(&req.machine_guid, receiver_id);
+            return;
+        }
+    }
+    ev.receiving(caps, memory_mode, host.entries());
+
+    let update_every = settings
+        .update_every
+        .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
+    let mut ingest = Ingest::new(host, update_every, "");
+    let result = receive(
+        &mut stream,
+        &mut ingest,
+        caps.contains(Caps::COMPRESSION),
+        &last_us,
+    )
+    .await;
+    state.receivers.unregister(&req.machine_guid, receiver_id);
+    match result {
+        Ok(()) => ev.disconnected("the child closed the connection", ingest.collections),
+        Err(reason) => ev.disconnected(&reason, ingest.collections),
+    }
+}
+
+/// Reads, decompresses, splits and applies lines until EOF or an error (the reason).
+async fn receive(
+    stream: &mut TcpStream,
+    ingest: &mut Ingest,
+    compressed: bool,
+    last_us: &AtomicI64,
+) -> Result<(), String> {
+    let mut decoder = compressed.then(FrameDecoder::new);
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut plain: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE_BYTES);
+    let mut replies = String::new();
+    loop {
+        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await {
+            Err(_) => return Err(format!("no data for {} seconds", IDLE_TIMEOUT.as_secs())),
+            Ok(Err(e)) => return Err(format!("read error: {e}")),
+            Ok(Ok(0)) => return Ok(()),
+            Ok(Ok(n)) => n,
+        };
+        let now = now_us();
+        last_us.store(now, Ordering::Relaxed);
+        plain.clear();
+        match decoder.as_mut() {
+            Some(d) => d
+                .decode_into(&chunk[..n], &mut plain)
+                .map_err(|e| format!("decompression failed: {e}"))?,
+            None => plain.extend_from_slice(&chunk[..n]),
+        }
+        let mut start = 0;
+        while let Some(nl) = plain[start..].iter().position(|&b| b == b'\n') {
+            let piece = &plain[start..start + nl];
+            start += nl + 1;
+            let line_bytes: &[u8] = if pending.is_empty() {
+                piece
+            } else {
+                pending.extend_from_slice(piece);
+                &pending
+            };
+            if line_bytes.len() > MAX_LINE_BYTES {
+                return Err(format!(
+                    "a line of {} bytes is longer than {MAX_LINE_BYTES}",
+                    line_bytes.len()
+                ));
+            }
+            let line = String::from_utf8_lossy(line_bytes);
+            let cmd = parse_line(&line)
+                .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
+            match ingest.apply(cmd, now) {
+                Ok(Reply::None) => {}
+                Ok(Reply::Send(text)) => replies.push_str(&text),
+                Err(e) => return Err(format!("{e} in line '{}'", clip(&line))),
+            }
+            pending.clear();
+        }
+        pending.extend_from_slice(&plain[start..]);
+        if pending.len() > MAX_LINE_BYTES {
+            return Err(format!("a line longer than {MAX_LINE_BYTES} bytes"));
+        }
+        if !replies.is_empty() {
+            stream
+                .write_all(replies.as_bytes())
+                .await
+                .map_err(|e| format!("write error: {e}"))?;
+            replies.clear();
+        }
+    }
+}
+
+fn clip(line: &str) -> String {
+    line.chars().take(120).collect()
 }

@@ -9,6 +9,7 @@ use super::peers::{TempDir, wait_until};
 
 /// Builder for a tributary process.
 pub struct AgentBuilder {
+    stream_conf: Option<String>,
     sets: Vec<(String, String, String)>,
     args: Vec<String>,
     dir: Option<PathBuf>,
@@ -28,6 +29,7 @@ impl Agent {
     /// A builder with test defaults: foreground, 127.0.0.1, port from the OS, dirs in a temp dir.
     pub fn builder() -> AgentBuilder {
         AgentBuilder {
+            stream_conf: None,
             sets: Vec::new(),
             args: Vec::new(),
             dir: None,
@@ -39,6 +41,12 @@ impl AgentBuilder {
     /// `-W set SECTION KEY VALUE`.
     pub fn set(mut self, section: &str, key: &str, value: &str) -> Self {
         self.sets.push((section.into(), key.into(), value.into()));
+        self
+    }
+
+    /// Writes `text` as stream.conf into the agent's config directory.
+    pub fn stream_conf(mut self, text: &str) -> Self {
+        self.stream_conf = Some(text.to_string());
         self
     }
 
@@ -65,8 +73,11 @@ impl AgentBuilder {
             .dir
             .clone()
             .unwrap_or_else(|| own.as_ref().unwrap().path().to_path_buf());
-        for sub in ["cache", "lib", "log"] {
+        for sub in ["cache", "lib", "log", "etc"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        if let Some(text) = &self.stream_conf {
+            std::fs::write(dir.join("etc/stream.conf"), text).unwrap();
         }
         let log = dir.join("log/error.log");
         // A restarted agent appends to the same log: start from an empty one so that the port
@@ -95,6 +106,11 @@ impl AgentBuilder {
                 dir.join("log").display().to_string(),
             ),
             ("logs".into(), "error".into(), log.display().to_string()),
+            (
+                "directories".into(),
+                "config".into(),
+                dir.join("etc").display().to_string(),
+            ),
         ];
         sets.extend(self.sets);
         for (s, k, v) in &sets {

@@ -2,7 +2,10 @@
 //! (one parser, two uses). Pure functions over borrowed lines; no I/O, no allocation per line.
 #![forbid(unsafe_code)]
 
+pub mod capabilities;
 pub mod command;
+pub mod frame;
+pub mod handshake;
 pub mod words;
 
 pub use command::{Command, ParseError, parse_line};

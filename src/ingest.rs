@@ -1,0 +1,366 @@
+//! Turns protocol commands (plugins.d / streaming lines) into database calls on one host: the
+//! one mapping from `tributary_protocol::Command` to `tributary_rrd`, used by the stream
+//! receiver and, later, by external plugins (netdata also runs both through one parser).
+//!
+//! Mirrors the command handlers of netdata 1.37's collectors/plugins.d/pluginsd_parser.c:
+//! CHART name/option rules, DIMENSION options, CLABEL staging until CLABEL_COMMIT, LABEL staging
+//! until OVERWRITE, BEGIN with trusted microseconds, SET of raw collected integers, END stamped with
+//! the receiver's own clock.
+
+use std::sync::Arc;
+
+use tributary_protocol::Command;
+use tributary_rrd::{Algorithm, Chart, ChartDef, ChartLabel, ChartType, DimDef, Host};
+
+/// A command that cannot be applied; the stream or plugin that sent it is dropped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IngestError {
+    /// A command that needs a current chart came before any CHART or BEGIN.
+    #[error("{0} without a chart")]
+    NoChart(&'static str),
+    /// BEGIN for a chart that was never defined.
+    #[error("BEGIN of unknown chart '{0}'")]
+    UnknownChart(String),
+    /// SET for a dimension the chart does not have.
+    #[error("SET of unknown dimension '{dim}' of chart '{chart}'")]
+    UnknownDimension {
+        /// The chart.
+        chart: String,
+        /// The dimension.
+        dim: String,
+    },
+    /// CHART with an id that is not `type.id`.
+    #[error("CHART id '{0}' is not 'type.id'")]
+    BadChartId(String),
+    /// The database refused the chart or dimension (a file problem in save/map mode).
+    #[error("database: {0}")]
+    Database(String),
+    /// DISABLE: the sender asked to stop.
+    #[error("DISABLE received")]
+    Disabled,
+}
+
+/// What the caller has to do after a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Nothing.
+    None,
+    /// Send this line back to the sender (streaming: the parent's answer to
+    /// CHART_DEFINITION_END).
+    Send(String),
+}
+
+/// The per-connection state of one sender of lines.
+#[derive(Debug)]
+pub struct Ingest {
+    host: Arc<Host>,
+    current: Option<Arc<Chart>>,
+    /// Default update every for charts that do not say (the plugin's, or the child's).
+    default_update_every: u32,
+    /// Plugin name for charts that do not say.
+    default_plugin: String,
+    staged_chart_labels: Vec<ChartLabel>,
+    staged_host_labels: Vec<(String, String)>,
+    /// Collections stored so far.
+    pub collections: u64,
+}
+
+/// netdata: `""`, `NULL`, `(NULL)` and the id itself mean "no name"; a `type.` prefix is dropped.
+fn chart_name(id: &str, type_part: &str, name: &str) -> String {
+    if name.is_empty() || name == "NULL" || name == "(NULL)" || name == id {
+        return id.to_string();
+    }
+    let bare = name
+        .strip_prefix(type_part)
+        .and_then(|n| n.strip_prefix('.'))
+        .unwrap_or(name);
+    format!("{type_part}.{bare}")
+}
+
+impl Ingest {
+    /// A fresh state for lines that go into `host`.
+    pub fn new(host: Arc<Host>, default_update_every: u32, default_plugin: &str) -> Ingest {
+        Ingest {
+            host,
+            current: None,
+            default_update_every: default_update_every.max(1),
+            default_plugin: default_plugin.to_string(),
+            staged_chart_labels: Vec::new(),
+            staged_host_labels: Vec::new(),
+            collections: 0,
+        }
+    }
+
+    /// The host the lines go to.
+    #[cfg(test)]
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+
+    fn current(&self, what: &'static str) -> Result<&Arc<Chart>, IngestError> {
+        self.current.as_ref().ok_or(IngestError::NoChart(what))
+    }
+
+    /// Applies one command received at `now_us` (the receiver's wall clock).
+    pub fn apply(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
+        match cmd {
+            Command::Empty => {}
+            Command::Chart {
+                id,
+                name,
+                title,
+                units,
+                family,
+                context,
+                chart_type,
+                priority,
+                update_every,
+                options,
+                plugin,
+                module,
+            } => {
+                let Some((type_part, rest)) = id.split_once('.') else {
+                    return Err(IngestError::BadChartId(id.to_string()));
+                };
+                if type_part.is_empty() || rest.is_empty() {
+                    return Err(IngestError::BadChartId(id.to_string()));
+                }
+                let def = ChartDef {
+                    id: id.to_string(),
+                    name: chart_name(id, type_part, name),
+                    title: title.to_string(),
+                    units: if units.is_empty() {
+                        "unknown".into()
+                    } else {
+                        units.to_string()
+                    },
+                    family: if family.is_empty() {
+                        type_part.to_string()
+                    } else {
+                        family.to_string()
+                    },
+                    context: if context.is_empty() {
+                        id.to_string()
+                    } else {
+                        context.to_string()
+                    },
+                    chart_type: ChartType::parse(chart_type),
+                    priority: priority.unwrap_or(1000),
+                    update_every: update_every.unwrap_or(self.default_update_every),
+                    plugin: if plugin.is_empty() {
+                        self.default_plugin.clone()
+                    } else {
+                        plugin.to_string()
+                    },
+                    module: module.to_string(),
+                    store_first: options.contains("store_first"),
+                    hidden: options.contains("hidden"),
+                    obsolete: options.contains("obsolete"),
+                    detail: options.contains("detail"),
+                };
+                self.current = Some(self.host.chart(def, now_us / 1_000_000));
+                self.staged_chart_labels.clear();
+            }
+            Command::Dimension {
+                id,
+                name,
+                algorithm,
+                multiplier,
+                divisor,
+                options,
+            } => {
+                let mut d = DimDef::new(id)
+                    .named(if name.is_empty() { id } else { name })
+                    .algo(Algorithm::parse(algorithm), multiplier, divisor);
+                d.hidden = options.contains("hidden");
+                d.obsolete = options.contains("obsolete");
+                d.noreset = options.contains("noreset") || options.contains("nooverflow");
+                self.current("DIMENSION")?
+                    .lock()
+                    .dimension(d)
+                    .map_err(|e| IngestError::Database(e.to_string()))?;
+            }
+            Command::Begin { id, microseconds } => {
+                let chart = match &self.current {
+                    Some(c) if c.id() == id => Arc::clone(c),
+                    _ => self
+                        .host
+                        .find_chart(id)
+                        .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?,
+                };
+                chart.lock().begin(now_us, microseconds);
+                self.current = Some(chart);
+            }
+            Command::Set { id, value } => {
+                let chart = self.current("SET")?;
+                let mut st = chart.lock();
+                let dim = st
+                    .dim_index(id)
+                    .ok_or_else(|| IngestError::UnknownDimension {
+                        chart: chart.id().to_string(),
+                        dim: id.to_string(),
+                    })?;
+                if let Some(v) = value {
+                    st.set(dim, v, now_us);
+                }
+            }
+            Command::End => {
+                self.current("END")?.lock().done(now_us);
+                self.collections += 1;
+            }
+            Command::Flush => self.current = None,
+            Command::Disable => return Err(IngestError::Disabled),
+            Command::ClabelAdd {
+                name,
+                value,
+                source,
+            } => {
+                self.staged_chart_labels.push(ChartLabel {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    source,
+                });
+            }
+            Command::ClabelCommit => {
+                let labels = std::mem::take(&mut self.staged_chart_labels);
+                self.current("CLABEL_COMMIT")?.lock().labels = labels;
+            }
+            Command::Label { name, value, .. } => {
+                self.staged_host_labels
+                    .push((name.to_string(), value.to_string()));
+            }
+            Command::Overwrite => {
+                let labels = std::mem::take(&mut self.staged_host_labels);
+                *self.host.labels.write().unwrap_or_else(|p| p.into_inner()) = labels;
+            }
+            Command::ChartDefinitionEnd => {
+                // No replication yet: tell the child to start streaming this chart now.
+                let chart = self.current("CHART_DEFINITION_END")?;
+                return Ok(Reply::Send(format!(
+                    "REPLAY_CHART \"{}\" \"true\" 0 0\n",
+                    chart.id()
+                )));
+            }
+            // VARIABLE (health), FUNCTION, CLAIMED_ID and replication replies (RBEGIN, RSET,
+            // RDSTATE, RSSTATE, REND) are accepted and not used yet.
+            Command::Variable { .. } | Command::Other(_) => {}
+        }
+        Ok(Reply::None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tributary_protocol::parse_line;
+    use tributary_rrd::{HostConfig, MemoryMode};
+
+    fn host() -> Arc<Host> {
+        Arc::new(Host::new(HostConfig {
+            hostname: "child".into(),
+            machine_guid: "11111111-2222-3333-4444-555555555555".into(),
+            memory_mode: MemoryMode::Ram,
+            history: 3600,
+            cache_dir: None,
+            os: "linux".into(),
+            timezone: "UTC".into(),
+        }))
+    }
+
+    fn feed(ing: &mut Ingest, text: &str, now_us: i64) -> Vec<Reply> {
+        text.lines()
+            .map(|l| ing.apply(parse_line(l).unwrap(), now_us).unwrap())
+            .filter(|r| *r != Reply::None)
+            .collect()
+    }
+
+    #[test]
+    fn a_real_netdata_child_definition_creates_the_chart() {
+        let mut ing = Ingest::new(host(), 1, "");
+        let replies = feed(
+            &mut ing,
+            r#"CHART "system.idlejitter" "" "CPU Idle Jitter" "microseconds lost/s" "idlejitter" "system.idlejitter" "area" 800 1 "   " "idlejitter.plugin" ""
+CLABEL "_collect_plugin" "idlejitter.plugin" 536870913
+CLABEL "_collect_module" "[none]" 536870913
+CLABEL_COMMIT
+DIMENSION "min" "min" "absolute" 1 1 "  "
+DIMENSION "max" "max" "absolute" 1 1 " hidden "
+CHART_DEFINITION_END 0 0 1795569306
+CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "area" 90001 1 "   " "test.plugin" """#,
+            1_795_569_306_000_000,
+        );
+        assert_eq!(
+            replies,
+            vec![Reply::Send(
+                "REPLAY_CHART \"system.idlejitter\" \"true\" 0 0\n".into()
+            )]
+        );
+        let c = ing.host().find_chart("system.idlejitter").unwrap();
+        let st = c.lock();
+        assert_eq!(st.def.units, "microseconds lost/s");
+        assert_eq!(st.def.chart_type, ChartType::Area);
+        assert_eq!(st.def.priority, 800);
+        assert_eq!(st.labels.len(), 2);
+        assert!(st.dims()[1].def.hidden);
+        assert_eq!(
+            ing.host()
+                .find_chart("test.named_one")
+                .unwrap()
+                .lock()
+                .def
+                .name,
+            "test.named_chart"
+        );
+    }
+
+    #[test]
+    fn collections_are_stored_with_the_receivers_clock() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "CHART a.b '' t u\nDIMENSION x x absolute 1 1\n",
+            0,
+        );
+        let t0 = 1_800_000_000_000_000i64;
+        for k in 0..5 {
+            let now = t0 + k * 1_000_000;
+            feed(
+                &mut ing,
+                &format!(
+                    "BEGIN a.b {}\nSET x = {}\nEND\n",
+                    if k == 0 { 0 } else { 1_000_000 },
+                    10 * k
+                ),
+                now,
+            );
+        }
+        let c = ing.host().find_chart("a.b").unwrap();
+        let st = c.lock();
+        assert_eq!(st.value_at(0, st.last_entry_t()), Some(40.0));
+        assert_eq!(ing.collections, 5);
+    }
+
+    #[test]
+    fn bad_commands_are_errors_not_panics() {
+        let mut ing = Ingest::new(host(), 1, "");
+        let apply = |ing: &mut Ingest, l: &str| ing.apply(parse_line(l).unwrap(), 0);
+        assert_eq!(
+            apply(&mut ing, "SET x = 1"),
+            Err(IngestError::NoChart("SET"))
+        );
+        assert_eq!(
+            apply(&mut ing, "BEGIN no.such"),
+            Err(IngestError::UnknownChart("no.such".into()))
+        );
+        assert_eq!(
+            apply(&mut ing, "CHART nodot"),
+            Err(IngestError::BadChartId("nodot".into()))
+        );
+        apply(&mut ing, "CHART a.b").unwrap();
+        assert!(matches!(
+            apply(&mut ing, "SET y = 1"),
+            Err(IngestError::UnknownDimension { .. })
+        ));
+        assert_eq!(apply(&mut ing, "DISABLE"), Err(IngestError::Disabled));
+    }
+}

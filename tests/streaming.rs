@@ -1,0 +1,250 @@
+//! Streaming into tributary: a real netdata 1.37.1 child streams into a tributary parent, with
+//! and without LZ4 compression; refused keys; garbage on the stream.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use crate::support::agent::Agent;
+use crate::support::{Netdata, http_get, wait_until};
+
+const KEY: &str = "2b5a8e1c-3d4f-4a6b-8c7d-9e0f1a2b3c4d";
+
+fn parent_stream_conf(compression: bool) -> String {
+    format!(
+        "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    default history = 3600\n    allow from = *\n    enable compression = {}\n",
+        if compression { "yes" } else { "no" }
+    )
+}
+
+fn child_stream_conf(port: u16, key: &str) -> String {
+    format!(
+        "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    api key = {key}\n    timeout seconds = 60\n    reconnect delay seconds = 1\n"
+    )
+}
+
+fn json(port: u16, path: &str) -> Option<serde_json::Value> {
+    let (status, body) = http_get(port, path).ok()?;
+    (status == 200)
+        .then(|| serde_json::from_str(&body).ok())
+        .flatten()
+}
+
+/// Waits until the child's chart has `n` non-null values on the parent.
+fn wait_for_child_data(parent: &Agent, child: &str, chart: &str, n: usize) {
+    wait_until(
+        Duration::from_secs(60),
+        "the child's data on the parent",
+        || {
+            let v = json(
+                parent.port,
+                &format!("/host/{child}/api/v1/data?chart={chart}&after=-30&format=json"),
+            )?;
+            let rows = v["data"].as_array()?;
+            let filled = rows
+                .iter()
+                .filter(|r| {
+                    r.as_array()
+                        .is_some_and(|c| c.iter().skip(1).any(|x| !x.is_null()))
+                })
+                .count();
+            (filled >= n).then_some(())
+        },
+    );
+}
+
+fn netdata_child_streams_into_tributary(compression: bool) {
+    let parent = Agent::builder()
+        .stream_conf(&parent_stream_conf(compression))
+        .set("plugins", "proc", "no")
+        .start();
+    let name = if compression {
+        "nd-child-lz4"
+    } else {
+        "nd-child-plain"
+    };
+    let child = Netdata::start(
+        name,
+        "ram",
+        &["idlejitter"],
+        &child_stream_conf(parent.port, KEY),
+    );
+    let charts = wait_until(
+        Duration::from_secs(60),
+        "the child's charts on the parent",
+        || {
+            let v = json(parent.port, &format!("/host/{name}/api/v1/charts"))?;
+            v["charts"].get("system.idlejitter").is_some().then_some(v)
+        },
+    );
+    assert_eq!(
+        charts["charts"]["system.idlejitter"]["units"],
+        "microseconds lost/s"
+    );
+    wait_for_child_data(&parent, name, "system.idlejitter", 3);
+
+    let info = json(parent.port, "/api/v1/info").unwrap();
+    assert!(
+        info["mirrored_hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == name),
+        "{info}"
+    );
+    let log = parent.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("receiving metrics"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.contains(&format!("STREAM {name} [receive from [127.0.0.1]:")),
+        "{line}"
+    );
+    assert_eq!(line.contains("LZ4 compressed"), compression, "{line}");
+    // The child's own view: netdata 1.37.1 logs the negotiated link and that it sends.
+    let child_log = child.error_log();
+    assert!(
+        child_log.contains(&format!(
+            "STREAM {name} [send to 127.0.0.1:{}]: established link with negotiated capabilities",
+            parent.port
+        )),
+        "{child_log}"
+    );
+    assert!(
+        child_log.contains("sending metrics to parent"),
+        "{child_log}"
+    );
+    assert_eq!(
+        child_log.contains("COMPRESSION"),
+        compression,
+        "{child_log}"
+    );
+}
+
+#[test]
+fn a_real_netdata_child_streams_into_tributary_with_lz4() {
+    netdata_child_streams_into_tributary(true);
+}
+
+#[test]
+fn a_real_netdata_child_streams_into_tributary_uncompressed() {
+    netdata_child_streams_into_tributary(false);
+}
+
+/// A hand-written child: sends the request and returns the connection and the reply.
+fn handshake(port: u16, key: &str, guid: &str, host: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "STREAM key={key}&hostname={host}&registry_hostname={host}&machine_guid={guid}&update_every=1&os=linux&timezone=UTC&tags=&ver=1 HTTP/1.1\r\nUser-Agent: test/1\r\nAccept: */*\r\n\r\n"
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap_or(0);
+    (s, String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[test]
+fn wrong_keys_and_own_guid_are_refused_with_netdatas_replies() {
+    let parent = Agent::builder()
+        .stream_conf(&parent_stream_conf(true))
+        .set("plugins", "proc", "no")
+        .start();
+    let (_, reply) = handshake(
+        parent.port,
+        "00000000-0000-0000-0000-000000000001",
+        "5c0ffee0-0000-4000-8000-000000000001",
+        "bad-key",
+    );
+    assert_eq!(
+        reply,
+        "You are not permitted to access this. Check the logs for more info."
+    );
+    let (_, reply) = handshake(
+        parent.port,
+        "not-a-guid",
+        "5c0ffee0-0000-4000-8000-000000000001",
+        "bad-key2",
+    );
+    assert_eq!(
+        reply,
+        "You are not permitted to access this. Check the logs for more info."
+    );
+    let own = json(parent.port, "/api/v1/info").unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, reply) = handshake(parent.port, KEY, &own, "myself");
+    assert_eq!(
+        reply,
+        "Don't hit me baby, you are trying to stream my localhost back"
+    );
+    let log = parent.log();
+    assert!(
+        log.contains("STREAM bad-key [receive from [127.0.0.1]:"),
+        "{log}"
+    );
+    assert!(log.contains("ACCESS DENIED - KEY NOT ENABLED"), "{log}");
+    assert!(log.contains("ACCESS DENIED - INVALID KEY"), "{log}");
+
+    // A second connection for a GUID that is streaming now is refused.
+    let guid = "5c0ffee0-0000-4000-8000-000000000002";
+    let (_first, reply) = handshake(parent.port, KEY, guid, "twice");
+    assert_eq!(reply, "Hit me baby, push them over...");
+    let (_, reply) = handshake(parent.port, KEY, guid, "twice");
+    assert_eq!(reply, "This GUID is already streaming to this server");
+    assert_eq!(
+        http_get(parent.port, "/api/v1/info").unwrap().0,
+        200,
+        "the parent keeps running"
+    );
+}
+
+#[test]
+fn garbage_on_a_stream_drops_that_child_and_keeps_its_data() {
+    let parent = Agent::builder()
+        .stream_conf(&parent_stream_conf(false))
+        .set("plugins", "proc", "no")
+        .start();
+    let guid = "5c0ffee0-0000-4000-8000-000000000003";
+    let (mut s, reply) = handshake(parent.port, KEY, guid, "noisy");
+    assert_eq!(reply, "Hit me baby, push them over...");
+    s.write_all(b"CHART noisy.chart '' 'A chart' units\nDIMENSION a a absolute 1 1\n")
+        .unwrap();
+    for k in 0..4 {
+        s.write_all(
+            format!(
+                "BEGIN noisy.chart {}\nSET a = {}\nEND\n",
+                if k == 0 { 0 } else { 1_000_000 },
+                42
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    wait_for_child_data(&parent, "noisy", "noisy.chart", 2);
+    s.write_all(b"THIS IS NOT NETDATA\n").unwrap();
+    let mut buf = [0u8; 64];
+    let closed = wait_until(
+        Duration::from_secs(10),
+        "the parent to drop the child",
+        || match s.read(&mut buf) {
+            Ok(0) | Err(_) => Some(true),
+            Ok(_) => None,
+        },
+    );
+    assert!(closed);
+    let log = parent.log();
+    let line = log
+        .lines()
+        .find(|l| {
+            l.contains("STREAM noisy [receive from [127.0.0.1]:") && l.contains("disconnected")
+        })
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(line.contains("unknown keyword 'THIS'"), "{line}");
+    // What was stored before the garbage is still served.
+    wait_for_child_data(&parent, "noisy", "noisy.chart", 2);
+}
