@@ -120,8 +120,8 @@ fn system_timezone() -> String {
 
 /// Reads `stream.conf` and `exporting.conf` from the config directory with the same reader as
 /// netdata.conf, so that a broken file stops start-up with its file and line. Returns
-/// stream.conf (empty when there is none). The sender and exporting are not part of this build
-/// yet: an enabled sender or exporter is reported once.
+/// stream.conf (empty when there is none). Exporting is not part of this build yet: an enabled
+/// exporter is reported once.
 fn read_side_configs(config_dir: &Path) -> anyhow::Result<Config> {
     let stream = config_dir.join("stream.conf");
     let stream_config = match Config::load(&stream) {
@@ -129,11 +129,10 @@ fn read_side_configs(config_dir: &Path) -> anyhow::Result<Config> {
             let sender = tributary_config::StreamConf::new(&cfg)
                 .sender()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if sender.enabled {
+            if sender.enabled && !sender.can_send() {
                 log::error!(
-                    "STREAM: {} enables streaming to '{}', but this tributary build cannot send streams yet; metrics stay local",
-                    stream.display(),
-                    sender.destination
+                    "STREAM: {} enables streaming but has no destination or api key: cannot enable sending",
+                    stream.display()
                 );
             }
             cfg
@@ -254,6 +253,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             tokio::spawn(crate::listener::run(listener, Arc::clone(&state)));
         } else {
             log::info!("WEB: web server disabled ([web] mode = none)");
+        }
+        let sender = tributary_config::StreamConf::new(&state.stream_config)
+            .sender()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if sender.can_send() {
+            crate::stream::sender::start(Arc::clone(state.hosts.localhost()), sender);
         }
         wait_for_signals(&state).await
     });

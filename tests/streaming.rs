@@ -248,3 +248,145 @@ fn garbage_on_a_stream_drops_that_child_and_keeps_its_data() {
     // What was stored before the garbage is still served.
     wait_for_child_data(&parent, "noisy", "noisy.chart", 2);
 }
+
+fn sender_stream_conf(port: u16, compression: bool) -> String {
+    format!(
+        "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    api key = {KEY}\n    timeout seconds = 60\n    reconnect delay seconds = 1\n    enable compression = {}\n",
+        if compression { "yes" } else { "no" }
+    )
+}
+
+/// Waits until `path` on `port` answers JSON in which `f` finds something.
+fn wait_json(
+    port: u16,
+    path: &str,
+    what: &str,
+    f: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    wait_until(Duration::from_secs(60), what, || {
+        json(port, path).filter(|v| f(v))
+    })
+}
+
+fn tributary_streams_into_a_real_netdata_parent(compression: bool) {
+    let parent = Netdata::start("nd-parent", "ram", &[], &parent_stream_conf(compression));
+    let name = if compression {
+        "trib-child-lz4"
+    } else {
+        "trib-child-plain"
+    };
+    let child = Agent::builder()
+        .set("global", "hostname", name)
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&sender_stream_conf(parent.port, compression))
+        .start();
+    let charts = wait_json(
+        parent.port,
+        &format!("/host/{name}/api/v1/charts"),
+        "our charts on netdata",
+        |v| v["charts"].get("system.cpu").is_some() && v["charts"].get("system.ram").is_some(),
+    );
+    assert_eq!(charts["charts"]["system.ram"]["units"], "MiB");
+    assert_eq!(charts["charts"]["system.cpu"]["chart_type"], "stacked");
+    // netdata stores what we collect: system.ram's values arrive.
+    wait_json(
+        parent.port,
+        &format!("/host/{name}/api/v1/data?chart=system.ram&after=-20&format=json&options=nonzero"),
+        "system.ram values on netdata",
+        |v| {
+            v["data"].as_array().is_some_and(|rows| {
+                rows.iter()
+                    .filter(|r| {
+                        r.as_array().is_some_and(|c| {
+                            c.iter()
+                                .skip(1)
+                                .any(|x| x.as_f64().is_some_and(|f| f > 0.0))
+                        })
+                    })
+                    .count()
+                    >= 3
+            })
+        },
+    );
+    let ours = json(child.port, "/api/v1/info").unwrap();
+    let (status, theirs) = http_get(parent.port, &format!("/host/{name}/api/v1/info")).unwrap();
+    assert_eq!(status, 200, "{theirs}");
+    let theirs: serde_json::Value =
+        serde_json::from_str(&theirs).unwrap_or_else(|e| panic!("{e}: {theirs}"));
+    assert_eq!(
+        ours["uid"], theirs["uid"],
+        "the host keeps its machine GUID on the parent"
+    );
+    let log = child.log();
+    let line = log
+        .lines()
+        .find(|l| {
+            l.contains(&format!(
+                "STREAM {name} [send to 127.0.0.1:{}]: established communication",
+                parent.port
+            ))
+        })
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(line.contains("sending metrics..."), "{line}");
+    assert_eq!(line.contains("COMPRESSION"), compression, "{line}");
+    // netdata names the peer by its reverse DNS name.
+    let nd_log = parent.error_log();
+    assert!(
+        nd_log
+            .lines()
+            .any(|l| l.contains(&format!("STREAM {name} [receive from ["))
+                && l.contains("receiving metrics...")),
+        "{nd_log}"
+    );
+}
+
+#[test]
+fn tributary_streams_into_a_real_netdata_parent_with_lz4() {
+    tributary_streams_into_a_real_netdata_parent(true);
+}
+
+#[test]
+fn tributary_streams_into_a_real_netdata_parent_uncompressed() {
+    tributary_streams_into_a_real_netdata_parent(false);
+}
+
+#[test]
+fn tributary_streams_into_tributary_and_fails_over_to_the_second_destination() {
+    let parent = Agent::builder()
+        .stream_conf(&parent_stream_conf(true))
+        .set("plugins", "proc", "no")
+        .start();
+    let dead = crate::support::free_port();
+    let conf = sender_stream_conf(parent.port, true).replace(
+        &format!("destination = 127.0.0.1:{}", parent.port),
+        &format!("destination = 127.0.0.1:{dead} 127.0.0.1:{}", parent.port),
+    );
+    let child = Agent::builder()
+        .set("global", "hostname", "trib-to-trib")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&conf)
+        .start();
+    wait_json(
+        parent.port,
+        "/host/trib-to-trib/api/v1/charts",
+        "the child's charts on the parent",
+        |v| v["charts"].get("system.cpu").is_some(),
+    );
+    wait_for_child_data(&parent, "trib-to-trib", "system.ram", 3);
+    let log = child.log();
+    assert!(
+        log.contains(&format!(
+            "STREAM trib-to-trib [send to 127.0.0.1:{dead}]: failed to connect"
+        )),
+        "{log}"
+    );
+    let ours = json(
+        child.port,
+        "/api/v1/data?chart=system.ram&after=-5&format=json",
+    )
+    .unwrap();
+    assert!(
+        ours["data"].as_array().is_some_and(|r| !r.is_empty()),
+        "the child keeps its own database too"
+    );
+}

@@ -3,7 +3,7 @@
 //! `begin → set… → done`, exactly netdata's `rrdset_next → rrddim_set… → rrdset_done`.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::chart_file::ChartFileError;
 use crate::chart_store::ChartStore;
@@ -21,6 +21,17 @@ pub struct ChartLabel {
     /// netdata's label source (1 auto, 2 config, 4 k8s, ...).
     pub source: u32,
 }
+
+/// Told about every finished collection of every chart of a host (the stream sender uses it
+/// to forward collected values). Called with the chart locked: keep it short, never block.
+pub trait CollectionObserver: Send + Sync + std::fmt::Debug {
+    /// `chart` just finished a collection: its dimensions with `in_last_collection` carry the
+    /// collected values in `last_collected`; `duration_us` is the collection's interval.
+    fn collected(&self, chart: &ChartState, duration_us: i64);
+}
+
+/// The observer slot a host shares with its charts.
+pub type ObserverSlot = Arc<RwLock<Option<Arc<dyn CollectionObserver>>>>;
 
 /// A chart of a host.
 #[derive(Debug)]
@@ -44,6 +55,7 @@ pub struct ChartState {
     pub version: u64,
     /// Wall-clock time of the last completed collection, µs.
     pub last_done_us: i64,
+    observer: ObserverSlot,
 }
 
 impl Chart {
@@ -53,6 +65,7 @@ impl Chart {
         entries: usize,
         store: ChartStore,
         restored: Option<crate::chart_store::Restored>,
+        observer: ObserverSlot,
     ) -> Chart {
         let stores = !matches!(store, ChartStore::None);
         let mut clock = ChartClock::new(
@@ -79,6 +92,7 @@ impl Chart {
                 store,
                 version: 1,
                 last_done_us: 0,
+                observer,
             }),
         }
     }
@@ -180,6 +194,14 @@ impl ChartState {
         }
         self.store.after_done(&self.clock, &self.dims);
         self.last_done_us = now_us;
+        let observer = self
+            .observer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(o) = observer {
+            o.collected(self, self.clock.usec_since_last_update);
+        }
         r
     }
 

@@ -49,6 +49,8 @@ pub struct DimState {
     pub last_collected_us: i64,
     /// The chart's `slots_total` when this dimension was added: older slots are not its own.
     pub born_total: u64,
+    /// SET in the collection that the last `done` finished (its value: `last_collected`).
+    pub in_last_collection: bool,
 }
 
 impl DimState {
@@ -66,6 +68,7 @@ impl DimState {
             collected_max: 0,
             last_collected_us: 0,
             born_total: 0,
+            in_last_collection: false,
         }
     }
 
@@ -439,6 +442,9 @@ impl ChartClock {
             report.slots_written += 1;
         }
 
+        for d in dims.iter_mut() {
+            d.in_last_collection = d.updated;
+        }
         for d in dims.iter_mut().filter(|d| d.updated) {
             d.last_collected = d.collected;
             if d.def.algorithm == Algorithm::Incremental {

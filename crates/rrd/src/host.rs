@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use crate::chart::{Chart, ChartLabel};
+use crate::chart::{Chart, ChartLabel, CollectionObserver, ObserverSlot};
 use crate::chart_file;
 use crate::chart_store::ChartStore;
 use crate::memory_mode::MemoryMode;
@@ -38,6 +38,7 @@ pub struct Host {
     config: HostConfig,
     pool: Arc<SlotPool>,
     charts: RwLock<ChartIndex>,
+    observer: ObserverSlot,
     /// Host labels (LABEL lines / `_os_name` and friends).
     pub labels: RwLock<Vec<(String, String)>>,
 }
@@ -55,6 +56,7 @@ impl Host {
             config,
             pool: SlotPool::new(),
             charts: RwLock::new(ChartIndex::default()),
+            observer: Arc::new(RwLock::new(None)),
             labels: RwLock::new(Vec::new()),
         }
     }
@@ -138,12 +140,23 @@ impl Host {
                 source: 1,
             },
         ];
-        let chart = Arc::new(Chart::new(def, entries, store, restored));
+        let chart = Arc::new(Chart::new(
+            def,
+            entries,
+            store,
+            restored,
+            Arc::clone(&self.observer),
+        ));
         chart.lock().labels = labels;
         let at = idx.list.len();
         idx.by_id.insert(chart.id().to_string(), at);
         idx.list.push(Arc::clone(&chart));
         chart
+    }
+
+    /// Installs (or with None removes) the observer of every collection of this host's charts.
+    pub fn set_observer(&self, observer: Option<Arc<dyn CollectionObserver>>) {
+        *self.observer.write().unwrap_or_else(|p| p.into_inner()) = observer;
     }
 
     /// The chart with this id.

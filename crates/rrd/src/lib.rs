@@ -19,7 +19,7 @@ pub mod number_format;
 pub mod slot_pool;
 pub mod storage_number;
 
-pub use chart::{Chart, ChartLabel, ChartState};
+pub use chart::{Chart, ChartLabel, ChartState, CollectionObserver};
 pub use host::{Host, HostConfig, Hosts};
 pub use memory_mode::MemoryMode;
 pub use model::{Algorithm, ChartDef, ChartType, DimDef};

@@ -1,0 +1,425 @@
+//! The stream sender (netdata 1.37's streaming/sender.c, spec: streaming-protocol.md §2, §5,
+//! §9.1): streams a host to a parent — the handshake with netdata's parameters, the
+//! capability negotiation, chart definitions when a chart is first collected or changes, then
+//! `BEGIN/SET/END` with the raw collected values every collection, LZ4-framed when negotiated.
+//!
+//! Collections reach the sender through the host's [`CollectionObserver`]: the collector thread
+//! formats the lines into a bounded buffer (`buffer size bytes`) and wakes the sender task,
+//! which writes the buffer to the socket. While disconnected nothing is buffered, as in netdata.
+//! Destinations are tried in order; a refused handshake backs off for netdata's time per reply.
+//!
+//! Not yet: replication (REPLICATION is not offered, so the parent starts every chart at once),
+//! TLS destinations, proxying received hosts.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tributary_config::{Destination, SenderSettings, Transport};
+use tributary_protocol::capabilities::{Caps, parse_reply};
+use tributary_protocol::frame::FrameEncoder;
+use tributary_protocol::handshake::StreamRequest;
+use tributary_rrd::{ChartState, CollectionObserver, Host};
+
+/// What the collector thread shares with the sender task.
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<SinkState>,
+    wake: Notify,
+}
+
+#[derive(Debug, Default)]
+struct SinkState {
+    /// Lines waiting to be written.
+    buffer: Vec<u8>,
+    /// Chart id → the definition version the parent has.
+    sent: HashMap<String, u64>,
+    connected: bool,
+    caps: Caps,
+    /// The buffer overflowed: the connection is restarted (netdata does the same).
+    overflowed: bool,
+}
+
+/// The [`CollectionObserver`] that formats collections for the parent.
+#[derive(Debug)]
+pub struct StreamSink {
+    shared: Arc<Shared>,
+    settings: SenderSettings,
+    host_name: String,
+}
+
+fn chart_name_field(c: &ChartState) -> &str {
+    let d = &c.def;
+    if d.name == d.id {
+        return "";
+    }
+    d.name
+        .split_once('.')
+        .map_or(d.name.as_str(), |(_, rest)| rest)
+}
+
+/// Writes a chart definition as netdata 1.37.1 sends it (spec §5.2).
+fn write_definition(out: &mut Vec<u8>, c: &ChartState, caps: Caps) -> std::io::Result<()> {
+    let d = &c.def;
+    let options = format!(
+        "{} {} {} {}",
+        if d.obsolete { "obsolete" } else { "" },
+        if d.detail { "detail" } else { "" },
+        if d.store_first { "store_first" } else { "" },
+        if d.hidden { "hidden" } else { "" },
+    );
+    writeln!(
+        out,
+        "CHART \"{}\" \"{}\" \"{}\" \"{}\" \"{}\" \"{}\" \"{}\" {} {} \"{options}\" \"{}\" \"{}\"",
+        d.id,
+        chart_name_field(c),
+        d.title,
+        d.units,
+        d.family,
+        d.context,
+        d.chart_type.as_str(),
+        d.priority,
+        c.update_every(),
+        d.plugin,
+        d.module
+    )?;
+    if caps.contains(Caps::CLABELS) && !c.labels.is_empty() {
+        for l in &c.labels {
+            writeln!(out, "CLABEL \"{}\" \"{}\" {}", l.name, l.value, l.source)?;
+        }
+        writeln!(out, "CLABEL_COMMIT")?;
+    }
+    for dim in c.dims() {
+        let o = &dim.def;
+        writeln!(
+            out,
+            "DIMENSION \"{}\" \"{}\" \"{}\" {} {} \"{} {} {}\"",
+            o.id,
+            o.name,
+            o.algorithm.as_str(),
+            o.multiplier,
+            o.divisor,
+            if o.obsolete { "obsolete" } else { "" },
+            if o.hidden { "hidden" } else { "" },
+            if o.noreset { "noreset" } else { "" },
+        )?;
+    }
+    Ok(())
+}
+
+impl CollectionObserver for StreamSink {
+    fn collected(&self, chart: &ChartState, duration_us: i64) {
+        let def = &chart.def;
+        if !self.settings.send_charts_matching.matches(&def.id)
+            && !self.settings.send_charts_matching.matches(&def.name)
+        {
+            return;
+        }
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !st.connected || st.overflowed {
+            return;
+        }
+        let caps = st.caps;
+        let SinkState { buffer, sent, .. } = &mut *st;
+        if sent.get(def.id.as_str()) != Some(&chart.version) {
+            // Formatting into a Vec cannot fail.
+            let _infallible = write_definition(buffer, chart, caps);
+            sent.insert(def.id.clone(), chart.version);
+        }
+        let _infallible = writeln!(buffer, "BEGIN \"{}\" {}", def.id, duration_us.max(0));
+        for d in chart.dims().iter().filter(|d| d.in_last_collection) {
+            let _infallible = writeln!(buffer, "SET \"{}\" = {}", d.def.id, d.last_collected);
+        }
+        buffer.extend_from_slice(b"END\n");
+        if buffer.len() as u64 > self.settings.buffer_size_bytes {
+            log::error!(
+                "STREAM {} [send]: buffer full ({} bytes, more than 'buffer size bytes' = {}): the parent does not keep up; dropping the buffered data and restarting the connection",
+                self.host_name,
+                buffer.len(),
+                self.settings.buffer_size_bytes
+            );
+            buffer.clear();
+            st.overflowed = true;
+        }
+        drop(st);
+        self.shared.wake.notify_one();
+    }
+}
+
+/// Starts streaming `host` to its parent: installs the observer and spawns the sender task on
+/// the current tokio runtime.
+pub fn start(host: Arc<Host>, settings: SenderSettings) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(SinkState::default()),
+        wake: Notify::new(),
+    });
+    let sink = Arc::new(StreamSink {
+        shared: Arc::clone(&shared),
+        settings: settings.clone(),
+        host_name: host.hostname().to_string(),
+    });
+    host.set_observer(Some(sink));
+    tokio::spawn(run(host, settings, shared));
+}
+
+/// Why a connection ended, and how long to wait before the next attempt.
+struct Ended {
+    reason: String,
+    backoff: Duration,
+}
+
+async fn run(host: Arc<Host>, settings: SenderSettings, shared: Arc<Shared>) {
+    let name = host.hostname().to_string();
+    let reconnect = Duration::from_secs(settings.reconnect_delay_secs.max(1));
+    let mut backoff_until: HashMap<usize, tokio::time::Instant> = HashMap::new();
+    loop {
+        for (i, dest) in settings.destinations.iter().enumerate() {
+            if backoff_until
+                .get(&i)
+                .is_some_and(|t| *t > tokio::time::Instant::now())
+            {
+                continue;
+            }
+            let peer = format!("{}:{}", dest.host, dest.port);
+            let prefix = format!("STREAM {name} [send to {peer}]");
+            if dest.ssl || dest.transport != Transport::Tcp {
+                log::error!(
+                    "{prefix}: only plain TCP destinations are supported by this build; skipping it"
+                );
+                backoff_until.insert(i, tokio::time::Instant::now() + Duration::from_secs(3600));
+                continue;
+            }
+            let ended = session(&host, &settings, &shared, dest, &prefix).await;
+            {
+                let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+                st.connected = false;
+                st.overflowed = false;
+                st.buffer.clear();
+                st.sent.clear();
+            }
+            log::error!("{prefix}: {}", ended.reason);
+            if !ended.backoff.is_zero() {
+                backoff_until.insert(i, tokio::time::Instant::now() + ended.backoff);
+            }
+        }
+        tokio::time::sleep(reconnect).await;
+    }
+}
+
+/// One connection: handshake, then stream until something fails.
+async fn session(
+    host: &Host,
+    settings: &SenderSettings,
+    shared: &Shared,
+    dest: &Destination,
+    prefix: &str,
+) -> Ended {
+    let timeout = Duration::from_secs(settings.timeout_secs.max(1));
+    let fail = |reason: String| Ended {
+        reason,
+        backoff: Duration::ZERO,
+    };
+    log::info!("{prefix}: initializing communication...");
+    let mut stream =
+        match tokio::time::timeout(timeout, TcpStream::connect((dest.host.as_str(), dest.port)))
+            .await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return fail(format!("failed to connect: {e}")),
+            Err(_) => {
+                return fail(format!(
+                    "failed to connect within {} seconds",
+                    timeout.as_secs()
+                ));
+            }
+        };
+    let _nodelay = stream.set_nodelay(true);
+    let ours = Caps::ours(settings.enable_compression).without(Caps::REPLICATION);
+    let mut req = StreamRequest::new(
+        &settings.api_key,
+        host.hostname(),
+        host.machine_guid(),
+        ours,
+    );
+    req.update_every = Some(1);
+    req.os = host.config().os.clone();
+    req.timezone = host.config().timezone.clone();
+    req.program_name = "tributary".into();
+    req.program_version = env!("CARGO_PKG_VERSION").into();
+    let bytes = match req.to_request_bytes() {
+        Ok(b) => b,
+        Err(e) => {
+            return Ended {
+                reason: format!("cannot build the request: {e}"),
+                backoff: Duration::from_secs(3600),
+            };
+        }
+    };
+    if let Err(e) = stream.write_all(&bytes).await {
+        return fail(format!("failed to send the request: {e}"));
+    }
+    log::info!("{prefix}: waiting response from remote netdata...");
+    let mut reply = vec![0u8; 8192];
+    let n = match tokio::time::timeout(timeout, stream.read(&mut reply)).await {
+        Ok(Ok(0)) => {
+            return Ended {
+                reason: "remote netdata closed the connection without a reply".into(),
+                backoff: Duration::from_secs(30),
+            };
+        }
+        Ok(Ok(n)) => n,
+        Ok(Err(e)) => {
+            return Ended {
+                reason: format!("failed to read the reply: {e}"),
+                backoff: Duration::from_secs(30),
+            };
+        }
+        Err(_) => {
+            return Ended {
+                reason: "no reply from remote netdata".into(),
+                backoff: Duration::from_secs(30),
+            };
+        }
+    };
+    let caps = match parse_reply(&reply[..n]) {
+        Ok(c) => c.intersect(ours),
+        Err(e) => {
+            return Ended {
+                reason: format!(
+                    "remote netdata refused: {e} ('{}')",
+                    String::from_utf8_lossy(&reply[..n])
+                ),
+                backoff: Duration::from_secs(u64::from(e.backoff_seconds())),
+            };
+        }
+    };
+    log::info!(
+        "{prefix}: established communication with negotiated capabilities {caps} - sending metrics..."
+    );
+    {
+        let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.buffer.clear();
+        st.sent.clear();
+        st.caps = caps;
+        st.overflowed = false;
+        st.connected = true;
+        if caps.contains(Caps::HLABELS) {
+            let labels = host
+                .labels
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            for (k, v) in labels {
+                let _infallible = writeln!(st.buffer, "LABEL \"{k}\" = 1 \"{v}\"");
+            }
+            st.buffer.extend_from_slice(b"OVERWRITE labels\n");
+        }
+    }
+    let mut encoder = caps.contains(Caps::COMPRESSION).then(FrameEncoder::new);
+    let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut wire: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut from_parent = vec![0u8; 4096];
+    let mut sent_bytes: u64 = 0;
+    loop {
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            r = stream.read(&mut from_parent) => match r {
+                Ok(0) => return fail(format!("remote netdata closed the connection after {sent_bytes} bytes")),
+                Ok(n) => log::debug!("{prefix}: ignored from parent: {}", String::from_utf8_lossy(&from_parent[..n]).trim_end()),
+                Err(e) => return fail(format!("read error: {e}")),
+            },
+        }
+        {
+            let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            if st.overflowed {
+                return fail("buffer overflow; reconnecting".into());
+            }
+            std::mem::swap(&mut st.buffer, &mut out);
+        }
+        if out.is_empty() {
+            continue;
+        }
+        let payload: &[u8] = match encoder.as_mut() {
+            Some(enc) => {
+                wire.clear();
+                if let Err(e) = enc.encode(&out, &mut wire) {
+                    return fail(format!("compression failed: {e}"));
+                }
+                &wire
+            }
+            None => &out,
+        };
+        match tokio::time::timeout(timeout, stream.write_all(payload)).await {
+            Ok(Ok(())) => sent_bytes += payload.len() as u64,
+            Ok(Err(e)) => return fail(format!("send error after {sent_bytes} bytes: {e}")),
+            Err(_) => {
+                return fail(format!(
+                    "no data could be sent for {} seconds",
+                    timeout.as_secs()
+                ));
+            }
+        }
+        out.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tributary_protocol::{Command, parse_line};
+    use tributary_rrd::{Algorithm, ChartDef, ChartType, DimDef, HostConfig, MemoryMode};
+
+    #[test]
+    fn definitions_are_written_as_netdata_writes_them_and_parse_back() {
+        let host = Host::new(HostConfig {
+            hostname: "h".into(),
+            machine_guid: "11111111-2222-3333-4444-555555555555".into(),
+            memory_mode: MemoryMode::Ram,
+            history: 60,
+            cache_dir: None,
+            os: "linux".into(),
+            timezone: "UTC".into(),
+        });
+        let def = ChartDef {
+            id: "system.idlejitter".into(),
+            name: "system.idlejitter".into(),
+            title: "CPU Idle Jitter".into(),
+            units: "microseconds lost/s".into(),
+            family: "idlejitter".into(),
+            context: "system.idlejitter".into(),
+            chart_type: ChartType::Area,
+            priority: 800,
+            update_every: 1,
+            plugin: "idlejitter.plugin".into(),
+            ..ChartDef::default()
+        };
+        let c = host.chart(def, 0);
+        let mut st = c.lock();
+        st.dimension(DimDef::new("min")).unwrap();
+        let mut hidden = DimDef::new("x").algo(Algorithm::Incremental, -1, 8);
+        hidden.hidden = true;
+        st.dimension(hidden).unwrap();
+        let mut out = Vec::new();
+        write_definition(&mut out, &st, Caps::ours(true)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "CHART \"system.idlejitter\" \"\" \"CPU Idle Jitter\" \"microseconds lost/s\" \"idlejitter\" \"system.idlejitter\" \"area\" 800 1 \"   \" \"idlejitter.plugin\" \"\"\n\
+             CLABEL \"_collect_plugin\" \"idlejitter.plugin\" 1\n\
+             CLABEL \"_collect_module\" \"[none]\" 1\n\
+             CLABEL_COMMIT\n\
+             DIMENSION \"min\" \"min\" \"absolute\" 1 1 \"  \"\n\
+             DIMENSION \"x\" \"x\" \"incremental\" -1 8 \" hidden \"\n"
+        );
+        for line in text.lines() {
+            assert!(
+                !matches!(parse_line(line).unwrap(), Command::Other(_)),
+                "{line}"
+            );
+        }
+    }
+}
