@@ -33,6 +33,8 @@ pub struct AgentState {
     pub receivers: crate::stream::receiver::Receivers,
     /// `[directories] cache`, for received hosts in `save`/`map` mode.
     pub cache_dir: Option<PathBuf>,
+    /// Machine GUIDs of received hosts this agent forwards to its own parent (proxy).
+    pub proxied: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Microseconds since the epoch.
@@ -219,6 +221,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         receivers: crate::stream::receiver::Receivers::default(),
         cache_dir: Some(cache_dir),
+        proxied: std::sync::Mutex::new(std::collections::HashSet::new()),
     });
 
     let stop = tributary_collectors::heartbeat::Stop::new();
@@ -258,7 +261,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .sender()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if sender.can_send() {
-            crate::stream::sender::start(Arc::clone(state.hosts.localhost()), sender);
+            crate::stream::sender::start(Arc::clone(state.hosts.localhost()), sender, 1);
         }
         wait_for_signals(&state).await
     });

@@ -390,3 +390,59 @@ fn tributary_streams_into_tributary_and_fails_over_to_the_second_destination() {
         "the child keeps its own database too"
     );
 }
+
+#[test]
+fn a_tributary_proxy_forwards_a_netdata_child_to_a_netdata_parent_with_hops() {
+    let parent = Netdata::start("nd-top", "ram", &[], &parent_stream_conf(true));
+    let proxy_conf = format!(
+        "{}{}",
+        sender_stream_conf(parent.port, true),
+        parent_stream_conf(true)
+    );
+    let proxy = Agent::builder()
+        .set("global", "hostname", "trib-proxy")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&proxy_conf)
+        .start();
+    let _child = Netdata::start(
+        "nd-leaf",
+        "none",
+        &["idlejitter"],
+        &child_stream_conf(proxy.port, KEY),
+    );
+    // The child's charts travel through the proxy to the top.
+    wait_json(
+        parent.port,
+        "/host/nd-leaf/api/v1/charts",
+        "the leaf's charts at the top",
+        |v| v["charts"].get("system.idlejitter").is_some(),
+    );
+    wait_for_child_data(&proxy, "nd-leaf", "system.idlejitter", 2);
+    let info = wait_json(parent.port, "/api/v1/info", "the leaf at the top", |v| {
+        v["mirrored_hosts"].as_array().is_some_and(|h| {
+            h.iter().any(|x| x == "nd-leaf") && h.iter().any(|x| x == "trib-proxy")
+        })
+    });
+    let leaf = info["mirrored_hosts_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["hostname"] == "nd-leaf")
+        .unwrap_or_else(|| panic!("{info}"))
+        .clone();
+    assert_eq!(leaf["hops"], 2, "{info}");
+    let log = proxy.log();
+    assert!(
+        log.contains("STREAM nd-leaf [receive from [127.0.0.1]:")
+            && log.contains("proxy enabled: forwarding this host"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "STREAM nd-leaf [send to 127.0.0.1:{}]: established communication",
+            parent.port
+        )),
+        "{log}"
+    );
+}

@@ -58,6 +58,14 @@ impl Receiver {
         );
     }
 
+    /// This child is forwarded to our own parent.
+    pub fn proxying(&self, destination: &str) {
+        log::info!(
+            "{}: proxy enabled: forwarding this host to '{destination}'",
+            self.prefix
+        );
+    }
+
     /// The connection ended.
     pub fn disconnected(&self, reason: &str, collections: u64) {
         log::info!(

@@ -202,6 +202,9 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         os: req.os.clone(),
         timezone: req.timezone.clone(),
     });
+    if settings.proxy_enabled {
+        start_proxy(&state, &host, &settings, &req, &ev);
+    }
     let prompt = caps.accept_prompt();
     match tokio::time::timeout(Duration::from_secs(60), stream.write_all(prompt.as_bytes())).await {
         Ok(Ok(())) => {}
@@ -229,6 +232,40 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         Ok(()) => ev.disconnected("the child closed the connection", ingest.collections),
         Err(reason) => ev.disconnected(&reason, ingest.collections),
     }
+}
+
+/// A proxy forwards every host it receives: one sender per received host, started once, with
+/// `[stream]` settings overridden by the key's / GUID's `proxy *` ones, and hops + 1.
+fn start_proxy(
+    state: &Arc<AgentState>,
+    host: &Arc<tributary_rrd::Host>,
+    settings: &tributary_config::ReceiverSettings,
+    req: &StreamRequest,
+    ev: &log_events::Receiver,
+) {
+    let guid = req.machine_guid.to_ascii_lowercase();
+    let mut proxied = state.proxied.lock().unwrap_or_else(|p| p.into_inner());
+    if proxied.contains(&guid) {
+        return;
+    }
+    let mut sender = match StreamConf::new(&state.stream_config).sender() {
+        Ok(s) => s,
+        Err(e) => return ev.error(&format!("cannot proxy: stream.conf: {e}")),
+    };
+    sender.destination = settings.proxy_destination.clone();
+    sender.api_key = settings.proxy_api_key.clone();
+    sender.send_charts_matching =
+        tributary_config::SimplePattern::new(&settings.proxy_send_charts_matching);
+    sender.destinations = match settings.proxy_destinations(sender.default_port) {
+        Ok(d) => d,
+        Err(e) => return ev.error(&format!("cannot proxy: proxy destination: {e}")),
+    };
+    if sender.destinations.is_empty() || sender.api_key.trim().is_empty() {
+        return ev.error("proxy enabled without a destination or an api key: not forwarding");
+    }
+    proxied.insert(guid);
+    ev.proxying(&sender.destination);
+    super::sender::start(Arc::clone(host), sender, req.hops.saturating_add(1));
 }
 
 /// Reads, decompresses, splits and applies lines until EOF or an error (the reason).

@@ -8,8 +8,11 @@
 //! which writes the buffer to the socket. While disconnected nothing is buffered, as in netdata.
 //! Destinations are tried in order; a refused handshake backs off for netdata's time per reply.
 //!
+//! A proxy runs one sender per received host (see `receiver.rs`), fed by the receiver's
+//! collections through the same observer.
+//!
 //! Not yet: replication (REPLICATION is not offered, so the parent starts every chart at once),
-//! TLS destinations, proxying received hosts.
+//! TLS destinations.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -151,8 +154,9 @@ impl CollectionObserver for StreamSink {
 }
 
 /// Starts streaming `host` to its parent: installs the observer and spawns the sender task on
-/// the current tokio runtime.
-pub fn start(host: Arc<Host>, settings: SenderSettings) {
+/// the current tokio runtime. `hops` is the host's distance from its origin as sent upstream:
+/// 1 for localhost, the received hops + 1 when a proxy forwards a child.
+pub fn start(host: Arc<Host>, settings: SenderSettings, hops: u16) {
     let shared = Arc::new(Shared {
         state: Mutex::new(SinkState::default()),
         wake: Notify::new(),
@@ -163,7 +167,7 @@ pub fn start(host: Arc<Host>, settings: SenderSettings) {
         host_name: host.hostname().to_string(),
     });
     host.set_observer(Some(sink));
-    tokio::spawn(run(host, settings, shared));
+    tokio::spawn(run(host, settings, shared, hops));
 }
 
 /// Why a connection ended, and how long to wait before the next attempt.
@@ -172,7 +176,7 @@ struct Ended {
     backoff: Duration,
 }
 
-async fn run(host: Arc<Host>, settings: SenderSettings, shared: Arc<Shared>) {
+async fn run(host: Arc<Host>, settings: SenderSettings, shared: Arc<Shared>, hops: u16) {
     let name = host.hostname().to_string();
     let reconnect = Duration::from_secs(settings.reconnect_delay_secs.max(1));
     let mut backoff_until: HashMap<usize, tokio::time::Instant> = HashMap::new();
@@ -193,7 +197,7 @@ async fn run(host: Arc<Host>, settings: SenderSettings, shared: Arc<Shared>) {
                 backoff_until.insert(i, tokio::time::Instant::now() + Duration::from_secs(3600));
                 continue;
             }
-            let ended = session(&host, &settings, &shared, dest, &prefix).await;
+            let ended = session(&host, &settings, &shared, dest, &prefix, hops).await;
             {
                 let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
                 st.connected = false;
@@ -217,6 +221,7 @@ async fn session(
     shared: &Shared,
     dest: &Destination,
     prefix: &str,
+    hops: u16,
 ) -> Ended {
     let timeout = Duration::from_secs(settings.timeout_secs.max(1));
     let fail = |reason: String| Ended {
@@ -246,6 +251,7 @@ async fn session(
         ours,
     );
     req.update_every = Some(1);
+    req.hops = hops;
     req.os = host.config().os.clone();
     req.timezone = host.config().timezone.clone();
     req.program_name = "tributary".into();
