@@ -33,6 +33,10 @@ pub struct AgentState {
     pub receivers: crate::stream::receiver::Receivers,
     /// `[directories] cache`, for received hosts in `save`/`map` mode.
     pub cache_dir: Option<PathBuf>,
+    /// `[web] allow connections from`: client IPs that may connect at all.
+    pub allow_connections: tributary_config::SimplePattern,
+    /// `[web] allow streaming from`: client IPs that may stream into this agent.
+    pub allow_streaming: tributary_config::SimplePattern,
     /// Machine GUIDs of received hosts this agent forwards to its own parent (proxy).
     pub proxied: std::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -222,6 +226,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         receivers: crate::stream::receiver::Receivers::default(),
         cache_dir: Some(cache_dir),
         proxied: std::sync::Mutex::new(std::collections::HashSet::new()),
+        allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
+        allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
     });
 
     let stop = tributary_collectors::heartbeat::Stop::new();

@@ -23,6 +23,14 @@ pub async fn run(listener: TcpListener, state: Arc<AgentState>) {
                 continue;
             }
         };
+        let ip = peer.ip().to_string();
+        if !state.allow_connections.matches(&ip) {
+            log::error!(
+                "WEB: connection from [{ip}]:{} refused: not in [web] allow connections from",
+                peer.port()
+            );
+            continue; // dropping the stream closes it, as netdata does
+        }
         let _nodelay = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         tokio::spawn(async move {

@@ -91,6 +91,10 @@ pub struct Settings {
     pub error_log: String,
     /// `-s` prefix for /proc and /sys.
     pub host_prefix: PathBuf,
+    /// `[web] allow connections from` (simple pattern of client IPs).
+    pub allow_connections_from: String,
+    /// `[web] allow streaming from` (simple pattern of client IPs).
+    pub allow_streaming_from: String,
 }
 
 fn str_setting(cfg: &Config, section: &str, key: &str, default: &str) -> String {
@@ -137,7 +141,9 @@ impl Settings {
         } else {
             format!("{log_default}/error.log")
         };
-        let defaults: [(&str, &str, &str); 12] = [
+        let defaults: [(&str, &str, &str); 14] = [
+            ("web", "allow connections from", "localhost *"),
+            ("web", "allow streaming from", "*"),
             ("global", "hostname", &hostname),
             ("db", "update every", "1"),
             ("db", "retention", "3600"),
@@ -241,6 +247,13 @@ impl Settings {
             error_log: str_setting(cfg, "logs", "error", &default_error_log),
             log_dir,
             host_prefix: args.host_prefix.clone().unwrap_or_default(),
+            allow_connections_from: str_setting(
+                cfg,
+                "web",
+                "allow connections from",
+                "localhost *",
+            ),
+            allow_streaming_from: str_setting(cfg, "web", "allow streaming from", "*"),
         })
     }
 }

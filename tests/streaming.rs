@@ -446,3 +446,43 @@ fn a_tributary_proxy_forwards_a_netdata_child_to_a_netdata_parent_with_hops() {
         "{log}"
     );
 }
+
+#[test]
+fn web_acls_refuse_streams_and_connections_from_other_ips() {
+    let parent = Agent::builder()
+        .stream_conf(&parent_stream_conf(true))
+        .set("plugins", "proc", "no")
+        .set("web", "allow streaming from", "10.* !127.*")
+        .start();
+    let (_, reply) = handshake(
+        parent.port,
+        KEY,
+        "5c0ffee0-0000-4000-8000-000000000004",
+        "acl",
+    );
+    assert_eq!(reply, "You are not allowed to access this resource.");
+    assert!(
+        parent
+            .log()
+            .contains("STREAM acl [receive from [127.0.0.1]:"),
+        "{}",
+        parent.log()
+    );
+    assert_eq!(
+        http_get(parent.port, "/api/v1/info").unwrap().0,
+        200,
+        "HTTP is still allowed"
+    );
+
+    let closed = Agent::builder()
+        .set("plugins", "proc", "no")
+        .set("web", "allow connections from", "10.*")
+        .start();
+    let r = http_get(closed.port, "/api/v1/info");
+    assert!(r.is_err() || r.as_ref().unwrap().0 == 0, "{r:?}");
+    assert!(
+        closed.log().contains("not in [web] allow connections from"),
+        "{}",
+        closed.log()
+    );
+}

@@ -156,6 +156,10 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         }
     };
     let ev = log_events::Receiver::new(&req.hostname, peer);
+    if !state.allow_streaming.matches(&peer.ip().to_string()) {
+        ev.denied("not in [web] allow streaming from");
+        return refuse(&mut stream, tributary_protocol::capabilities::REJECT_ACL).await;
+    }
     let stream_conf = StreamConf::new(&state.stream_config);
     if let Err(denied) =
         stream_conf.check_access(&req.key, &req.machine_guid, &peer.ip().to_string())
