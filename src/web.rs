@@ -3,5 +3,11 @@
 
 pub mod api_v1;
 pub mod json;
+pub mod query;
+pub mod render;
 pub mod router;
 pub mod server;
+
+#[cfg(test)]
+#[path = "web/live_netdata_tests.rs"]
+mod live_netdata_tests;

@@ -36,29 +36,49 @@ fn entries(port: u16, chart: &str) -> (i64, i64) {
     )
 }
 
-/// Rows `time -> values` of a chart between two absolute times, as CSV printed them.
-fn rows(port: u16, chart: &str, after: i64, before: i64) -> Vec<(i64, String)> {
+/// Rows `time -> values` of a chart between two absolute times, as CSV printed them (None
+/// while the API has nothing for that window: netdata answers 404 then).
+fn try_rows(port: u16, chart: &str, after: i64, before: i64) -> Option<Vec<(i64, String)>> {
     entries(port, chart);
     let (status, body) = http_get(
         port,
         &format!(
-            "/api/v1/data?chart={chart}&after={after}&before={before}&format=csv&options=flip"
+            "/api/v1/data?chart={chart}&after={after}&before={before}&format=csv&options=flip%7Cseconds"
         ),
     )
     .unwrap();
-    assert_eq!(status, 200, "{body}");
-    body.lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(','))
-        .map(|(t, v)| (t.parse().unwrap(), v.to_string()))
+    (status == 200).then(|| {
+        body.lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(','))
+            .map(|(t, v)| (t.parse().unwrap(), v.to_string()))
+            .collect()
+    })
+}
+
+/// The non-empty values of rows (netdata's query engine labels the rows of a window that ends
+/// at the newest slot one second earlier than the same window later on, so compare values).
+fn filled(rows: &[(i64, String)]) -> Vec<String> {
+    rows.iter()
+        .filter(|(_, v)| !v.contains("null"))
+        .map(|(_, v)| v.clone())
         .collect()
+}
+
+/// [`try_rows`] for a window that must have data.
+fn rows(port: u16, chart: &str, after: i64, before: i64) -> Vec<(i64, String)> {
+    try_rows(port, chart, after, before)
+        .unwrap_or_else(|| panic!("no data for {chart} between {after} and {before}"))
 }
 
 /// Waits until a chart has `n` stored non-empty slots; returns its last_entry.
 fn wait_for_values(a: &Agent, chart: &str, n: usize) -> i64 {
     wait_until(Duration::from_secs(30), "stored values", || {
         let (_, last) = entries(a.port, chart);
-        let stored = rows(a.port, chart, last - 60, last);
+        if last == 0 {
+            return None;
+        }
+        let stored = try_rows(a.port, chart, last - 60, last)?;
         (stored.iter().filter(|(_, v)| !v.contains("null")).count() >= n).then_some(last)
     })
 }
@@ -100,9 +120,14 @@ fn save_mode_keeps_the_history_across_a_clean_restart() {
 
     let b = agent(dir.path(), "save");
     let after = rows(b.port, "system.ram", last - 3, last);
-    assert_eq!(
-        after, before,
-        "the values stored before the restart are served again"
+    assert!(filled(&before).len() >= 3, "{before:?}");
+    assert!(
+        filled(&after).len() >= filled(&before).len(),
+        "the values stored before the restart are served again: {before:?} / {after:?}"
+    );
+    assert!(
+        filled(&after).iter().all(|v| *v == filled(&before)[0]),
+        "{before:?} / {after:?}"
     );
     let (first, _) = entries(b.port, "system.ram");
     assert!(
@@ -139,7 +164,15 @@ fn map_mode_loses_at_most_the_last_collection_after_kill_9() {
 
     let b = agent(dir.path(), "map");
     let after = rows(b.port, "system.ram", last - 3, last);
-    assert_eq!(after, before, "every slot written before kill -9 survives");
+    assert!(filled(&before).len() >= 3, "{before:?}");
+    assert!(
+        filled(&after).len() >= filled(&before).len(),
+        "every slot written before kill -9 survives: {before:?} / {after:?}"
+    );
+    assert!(
+        filled(&after).iter().all(|v| *v == filled(&before)[0]),
+        "{before:?} / {after:?}"
+    );
 }
 
 #[test]

@@ -17,6 +17,10 @@ pub struct Reply {
     pub content_type: &'static str,
     /// Body.
     pub body: String,
+    /// Extra headers (`Content-Disposition`, `Location`, `Set-Cookie`).
+    pub headers: Vec<(&'static str, String)>,
+    /// `Cache-Control: public` instead of no-cache (data with an absolute window).
+    pub cacheable: bool,
 }
 
 impl Reply {
@@ -24,8 +28,10 @@ impl Reply {
     pub fn json(body: String) -> Reply {
         Reply {
             status: 200,
-            content_type: "application/json",
+            content_type: "application/json; charset=utf-8",
             body,
+            headers: Vec::new(),
+            cacheable: false,
         }
     }
 
@@ -35,6 +41,19 @@ impl Reply {
             status: 200,
             content_type: "text/plain; charset=utf-8",
             body,
+            headers: Vec::new(),
+            cacheable: false,
+        }
+    }
+
+    /// A reply with any status and content type.
+    pub fn with(status: u16, content_type: &'static str, body: String) -> Reply {
+        Reply {
+            status,
+            content_type,
+            body,
+            headers: Vec::new(),
+            cacheable: false,
         }
     }
 
@@ -44,6 +63,8 @@ impl Reply {
             status,
             content_type: "text/plain; charset=utf-8",
             body: message.into(),
+            headers: Vec::new(),
+            cacheable: false,
         }
     }
 }
@@ -86,36 +107,96 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Routes one GET request.
-pub fn route(state: &AgentState, path: &str, query: &str) -> Reply {
-    let (host, rest): (Arc<Host>, &str) = match path.strip_prefix("/host/") {
-        Some(after) => {
-            let (name, rest) = after.split_once('/').unwrap_or((after, ""));
-            let name = percent_decode(name);
-            match state.hosts.find(&name) {
-                Some(h) => (h, rest),
-                None => return Reply::error(404, format!("host '{name}' not found")),
+/// Routes one GET request; `host_header` is the request's `Host` (for the `/host/NAME` redirect).
+pub fn route(state: &AgentState, path: &str, query: &str, host_header: Option<&str>) -> Reply {
+    let decoded = percent_decode(path);
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    let mut host: Arc<Host> = Arc::clone(state.hosts.localhost());
+    let mut rest: &[&str] = &segments;
+    if rest.first() == Some(&"host") {
+        let Some(name) = rest.get(1) else {
+            return Reply::error(404, "This netdata does not maintain a database for host: ");
+        };
+        match state.hosts.find(name) {
+            Some(h) => host = h,
+            None => {
+                let mut r = Reply::error(
+                    404,
+                    format!("This netdata does not maintain a database for host: {name}"),
+                );
+                r.content_type = "text/html; charset=utf-8";
+                return r;
             }
         }
-        None => (
-            Arc::clone(state.hosts.localhost()),
-            path.trim_start_matches('/'),
-        ),
-    };
+        if rest.len() == 2 && !decoded.ends_with('/') {
+            let mut r = Reply::error(308, "Permanent redirect");
+            r.headers.push((
+                "Location",
+                format!("http://{}/host/{name}/", host_header.unwrap_or("localhost")),
+            ));
+            return r;
+        }
+        rest = &rest[2..];
+        if rest.first() == Some(&"host") {
+            return Reply::error(400, "Nesting of hosts is not allowed.");
+        }
+    }
     let params = query_pairs(query);
     match rest {
-        "api/v1/info" => api_v1::info(state, &host),
-        "api/v1/charts" => api_v1::charts(state, &host),
-        "api/v1/chart" => api_v1::chart(&host, &params),
-        "api/v1/data" => api_v1::data(&host, &params),
-        "netdata.conf" => Reply::text(state.effective_config.clone()),
-        "" | "index.html" => Reply {
-            status: 200,
-            content_type: "text/html; charset=utf-8",
-            body: api_v1::index_page(state, &host),
-        },
-        _ => Reply::error(404, "File does not exist, or is not accessible."),
+        ["api"] => Reply::error(400, "Which API version?"),
+        ["api", "v1", cmd @ ..] => api_v1::dispatch(
+            state,
+            &host,
+            cmd.first().copied().unwrap_or(""),
+            &params,
+            query,
+        ),
+        ["api", version, ..] => Reply::error(404, format!("Unsupported API version: {version}")),
+        ["netdata.conf"] => Reply::text(state.effective_config.clone()),
+        [] | ["index.html"] => Reply::with(
+            200,
+            "text/html; charset=utf-8",
+            api_v1::index_page(state, &host),
+        ),
+        file => {
+            let name = file.join("/");
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+            {
+                return Reply::error(400, format!("Filename contains invalid characters: {name}"));
+            }
+            if file.contains(&"..") {
+                return Reply::error(400, format!("Relative filenames are not supported: {name}"));
+            }
+            let mut r = Reply::error(
+                404,
+                format!(
+                    "File does not exist, or is not accessible: {}",
+                    html_escape(&name)
+                ),
+            );
+            r.content_type = "text/html; charset=utf-8";
+            r
+        }
     }
+}
+
+/// netdata escapes `&<>"'/` in HTML error texts.
+fn html_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#x27;"),
+            '/' => o.push_str("&#x2F;"),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 #[cfg(test)]

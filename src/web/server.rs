@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
+use hyper::header::HeaderValue;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -26,32 +27,78 @@ pub async fn serve_http(stream: TcpStream, peer: SocketAddr, state: Arc<AgentSta
     }
 }
 
+fn http_date(t: i64) -> String {
+    let (y, mo, d, h, mi, s) = super::render::dates::civil(t);
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {d:02} {} {y} {h:02}:{mi:02}:{s:02} GMT",
+        DAYS[t.div_euclid(86400).rem_euclid(7) as usize],
+        MONTHS[(mo - 1) as usize]
+    )
+}
+
 async fn handle(
     state: Arc<AgentState>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let reply = match *req.method() {
-        Method::GET | Method::HEAD => {
-            router::route(&state, req.uri().path(), req.uri().query().unwrap_or(""))
-        }
-        Method::OPTIONS => router::Reply::text(String::new()),
-        _ => router::Reply::error(405, "Method not allowed."),
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     };
+    let options = *req.method() == Method::OPTIONS;
+    let reply = match *req.method() {
+        Method::GET => router::route(
+            &state,
+            req.uri().path(),
+            req.uri().query().unwrap_or(""),
+            header("host").as_deref(),
+        ),
+        Method::OPTIONS => router::Reply::text("OK".into()),
+        _ => router::Reply::error(400, "I don't understand you..."),
+    };
+    let keep_alive = header("connection").is_some_and(|c| c.eq_ignore_ascii_case("keep-alive"));
+    let origin = header("origin").unwrap_or_else(|| "*".into());
+    let now = super::api_v1::now_s();
     let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        hyper::header::HeaderValue::from_static(reply.content_type),
+    let mut put = |k: &'static str, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.append(k, v);
+        }
+    };
+    put(
+        "connection",
+        if keep_alive { "keep-alive" } else { "close" },
     );
-    h.insert(
-        "access-control-allow-origin",
-        hyper::header::HeaderValue::from_static("*"),
-    );
-    h.insert(
-        "cache-control",
-        hyper::header::HeaderValue::from_static("no-cache, no-store, must-revalidate"),
-    );
+    put("server", "Netdata Embedded HTTP Server v1.37.1");
+    put("access-control-allow-origin", &origin);
+    put("access-control-allow-credentials", "true");
+    put("content-type", reply.content_type);
+    put("date", &http_date(now));
+    if options {
+        put("access-control-allow-methods", "GET, OPTIONS");
+        put(
+            "access-control-allow-headers",
+            "accept, x-requested-with, origin, content-type, cookie, pragma, cache-control, x-auth-token",
+        );
+        put("access-control-max-age", "1209600");
+    } else if reply.cacheable {
+        put("cache-control", "public");
+        put("expires", &http_date(now + 86400));
+    } else {
+        put("cache-control", "no-cache, no-store, must-revalidate");
+        put("pragma", "no-cache");
+        put("expires", &http_date(now + 1));
+    }
+    for (k, v) in &reply.headers {
+        put(k, v);
+    }
     Ok(resp)
 }

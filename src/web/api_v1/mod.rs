@@ -3,20 +3,25 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tributary_rrd::number_format::write_netdata_f64;
 use tributary_rrd::{ChartState, Host};
+
+pub mod alarms;
+pub mod data;
+pub mod registry;
 
 use super::json::{key, string, w};
 use super::router::Reply;
 use crate::daemon::AgentState;
 
-fn now_s() -> i64 {
+/// Wall clock, seconds.
+pub fn now_s() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The value of the first parameter `name`.
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
@@ -208,173 +213,6 @@ pub fn chart(host: &Host, params: &[(String, String)]) -> Reply {
     Reply::json(o)
 }
 
-/// `/api/v1/data`: the stored slots of a chart, grouped into `points` rows (average, sum, min,
-/// max), newest first (`flip`: oldest first), as `json` or `csv`.
-pub fn data(host: &Host, params: &[(String, String)]) -> Reply {
-    let Some(id) = param(params, "chart").filter(|s| !s.is_empty()) else {
-        return Reply::error(400, "No chart id is given at the request.");
-    };
-    let Some(chart) = host.find_chart_by_id_or_name(id) else {
-        return Reply::error(404, format!("Chart is not found: {id}"));
-    };
-    let st = chart.lock();
-    let ue = st.update_every();
-    let (first, last) = (st.first_entry_t() + ue, st.last_entry_t());
-    let num = |name: &str, default: i64| {
-        param(params, name)
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .unwrap_or(default)
-    };
-    let options = param(params, "options").unwrap_or("");
-    let has = |o: &str| options.split([',', '|', ' ']).any(|x| x == o);
-    let group = param(params, "group").unwrap_or("average");
-    // netdata: values up to 3 years are relative (to the last slot, then to `before`).
-    const RELATIVE_LIMIT: i64 = 3 * 365 * 86400;
-    let mut before = num("before", 0);
-    let mut after = num("after", -600);
-    if before <= 0 || before.abs() <= RELATIVE_LIMIT {
-        before += if last > 0 { last } else { now_s() };
-    }
-    if after <= 0 || after.abs() <= RELATIVE_LIMIT {
-        after += before;
-    }
-    let before = before.min(last);
-    let after = after.max(first);
-    let slots = if last == 0 || before < after {
-        0
-    } else {
-        (before - after) / ue + 1
-    };
-    let points = num("points", slots).clamp(1, slots.max(1));
-    let per_point = ((slots + points - 1) / points).max(1);
-
-    let dim_filter = param(params, "dimensions").unwrap_or("");
-    let dims: Vec<usize> = (0..st.dims().len())
-        .filter(|&i| {
-            let d = &st.dims()[i].def;
-            if dim_filter.is_empty() {
-                return !d.hidden && !d.obsolete;
-            }
-            dim_filter
-                .split([',', '|'])
-                .any(|f| f == d.id || f == d.name)
-        })
-        .collect();
-
-    // Rows newest first, as netdata answers without `flip`.
-    let mut rows: Vec<(i64, Vec<f64>)> = Vec::new();
-    let mut t_end = before;
-    while slots > 0 && t_end >= after {
-        let t_start = (t_end - (per_point - 1) * ue).max(after);
-        let mut vals = Vec::with_capacity(dims.len());
-        for &d in &dims {
-            let (mut sum, mut n, mut min, mut max) = (0.0, 0, f64::INFINITY, f64::NEG_INFINITY);
-            let mut t = t_start;
-            while t <= t_end {
-                if let Some(v) = st.value_at(d, t).filter(|v| !v.is_nan()) {
-                    let v = if has("abs") || has("absolute") {
-                        v.abs()
-                    } else {
-                        v
-                    };
-                    sum += v;
-                    n += 1;
-                    min = min.min(v);
-                    max = max.max(v);
-                }
-                t += ue;
-            }
-            vals.push(if n == 0 {
-                f64::NAN
-            } else {
-                match group {
-                    "sum" => sum,
-                    "min" => min,
-                    "max" => max,
-                    _ => sum / n as f64,
-                }
-            });
-        }
-        rows.push((t_end, vals));
-        t_end = t_start - ue;
-    }
-    if has("flip") {
-        rows.reverse();
-    }
-    let null2zero = has("null2zero");
-    let put = |o: &mut String, v: f64| {
-        if v.is_nan() && null2zero {
-            o.push('0')
-        } else {
-            write_netdata_f64(o, v)
-        }
-    };
-    let format = param(params, "format").unwrap_or("json");
-    let mut o = String::new();
-    if format == "csv" {
-        o.push_str("time");
-        for &d in &dims {
-            o.push(',');
-            o.push_str(&st.dims()[d].def.name);
-        }
-        o.push_str("\r\n");
-        for (t, vals) in &rows {
-            w!(o, "{t}");
-            for v in vals {
-                o.push(',');
-                put(&mut o, *v);
-            }
-            o.push_str("\r\n");
-        }
-        return Reply {
-            status: 200,
-            content_type: "text/plain; charset=utf-8",
-            body: o,
-        };
-    }
-    let wrap = has("jsonwrap");
-    if wrap {
-        o.push_str("{\n   \"api\": 1,\n   \"id\": ");
-        string(&mut o, &st.def.id);
-        o.push_str(",\n   \"name\": ");
-        string(&mut o, &st.def.name);
-        w!(
-            o,
-            ",\n   \"view_update_every\": {},\n   \"update_every\": {ue},\n   \"first_entry\": {},\n   \"last_entry\": {last},\n   \"before\": {},\n   \"after\": {},\n   \"group\": ",
-            per_point * ue,
-            st.first_entry_t(),
-            rows.iter().map(|r| r.0).max().unwrap_or(before),
-            rows.iter().map(|r| r.0).min().unwrap_or(after),
-        );
-        string(&mut o, group);
-        w!(
-            o,
-            ",\n   \"dimensions\": {},\n   \"points\": {},\n   \"format\": \"json\",\n   \"result\": ",
-            dims.len(),
-            rows.len()
-        );
-    }
-    o.push_str("{\n \"labels\": [\"time\"");
-    for &d in &dims {
-        o.push(',');
-        string(&mut o, &st.dims()[d].def.name);
-    }
-    o.push_str("],\n    \"data\":\n [\n");
-    for (i, (t, vals)) in rows.iter().enumerate() {
-        w!(o, " [ {t}");
-        for v in vals {
-            o.push(',');
-            put(&mut o, *v);
-        }
-        o.push_str(if i + 1 == rows.len() { "]\n" } else { "],\n" });
-    }
-    o.push_str(" ]\n}");
-    if wrap {
-        o.push_str("\n}");
-    }
-    Reply::json(o)
-}
-
 /// A minimal page at `/` listing the hosts and charts (the dashboard is its own capability).
 pub fn index_page(state: &AgentState, host: &Host) -> String {
     let mut o = String::from(
@@ -412,4 +250,33 @@ fn html(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Dispatches `/api/v1/CMD` (netdata's command table); unknown commands get netdata's 404.
+pub fn dispatch(
+    state: &AgentState,
+    host: &Host,
+    cmd: &str,
+    params: &[(String, String)],
+    _raw_query: &str,
+) -> Reply {
+    let now = now_s();
+    match cmd {
+        "info" => info(state, host),
+        "charts" => charts(state, host),
+        "chart" => chart(host, params),
+        "data" => data::data(host, params, now - 1),
+        "alarms" => alarms::alarms(host, now),
+        "alarms_values" => alarms::alarms_values(host),
+        "alarm_log" => alarms::alarm_log(),
+        "alarm_variables" => alarms::alarm_variables(host, params),
+        "alarm_count" => alarms::alarm_count(),
+        "registry" => registry::registry(host, params),
+        "aclk" => Reply::json("{\"aclk-available\":false}".into()),
+        "function" | "functions" => {
+            Reply::error(403, "You are not allowed to access this resource.")
+        }
+        "manage" => Reply::error(403, "Auth Error"),
+        other => Reply::error(404, format!("Unsupported v1 API command: {other}")),
+    }
 }
