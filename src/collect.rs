@@ -1,7 +1,8 @@
 //! Runs the internal collectors: netdata's proc.plugin modules and diskspace.plugin on one
 //! thread, ticking on wall-clock multiples of `update every` (netdata's heartbeat), each module
 //! switchable with `[plugins] proc|diskspace = yes|no` and `[plugin:proc] MODULE = yes|no`.
-//! A module that fails is disabled with one log line; the others go on.
+//! A module that fails is disabled with one log line; the others go on. External `*.plugin`
+//! programs are started from here too (`crate::plugins`).
 
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -101,6 +102,9 @@ pub fn start(
                 .spawn(Arc::clone(&host), stop.flag())
                 .context("cannot start the idlejitter thread")?,
         );
+    }
+    if let Some(runner) = crate::plugins::start(cfg, settings, host, stop)? {
+        threads.push(runner);
     }
     Ok(threads)
 }

@@ -8,6 +8,7 @@ mod daemon;
 mod ingest;
 mod listener;
 mod logging;
+mod plugins;
 mod settings;
 mod stream;
 mod web;

@@ -95,6 +95,50 @@ pub struct Settings {
     pub allow_connections_from: String,
     /// `[web] allow streaming from` (simple pattern of client IPs).
     pub allow_streaming_from: String,
+    /// `[directories] plugins`: where external `*.plugin` files are looked for, in order (a
+    /// plugin file name found in two directories runs from the first).
+    pub plugins_dirs: Vec<PathBuf>,
+}
+
+/// Splits netdata's quoted list of directories (`"/a dir" /b,/c`): words are separated by
+/// spaces, tabs or commas; a word in single or double quotes may contain them.
+pub fn split_quoted_list(value: &str) -> Vec<String> {
+    let sep = |c: &char| matches!(c, ' ' | '\t' | ',' | '\r' | '\n');
+    let mut out = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.next_if(sep).is_some() {}
+        let Some(first) = chars.next() else {
+            return out;
+        };
+        let mut word = String::new();
+        if first == '"' || first == '\'' {
+            for c in chars.by_ref() {
+                if c == first {
+                    break;
+                }
+                word.push(c);
+            }
+        } else {
+            word.push(first);
+            while let Some(c) = chars.next_if(|c| !sep(c)) {
+                word.push(c);
+            }
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+    }
+}
+
+/// The built-in `[directories] plugins`: netdata's plugins where Debian/Ubuntu packages
+/// (`/usr/lib`) and netdata's own installers (`/usr/libexec`) put them, then the user's
+/// `CONFIG/custom-plugins.d` (netdata's default is `"PLUGINS_DIR" "CONFIG/custom-plugins.d"`).
+fn default_plugins_dirs(config_dir: &Path) -> String {
+    format!(
+        "\"/usr/lib/netdata/plugins.d\" \"/usr/libexec/netdata/plugins.d\" \"{}\"",
+        config_dir.join("custom-plugins.d").display()
+    )
 }
 
 fn str_setting(cfg: &Config, section: &str, key: &str, default: &str) -> String {
@@ -184,6 +228,15 @@ impl Settings {
                 }
             },
         };
+        let plugins_dirs = split_quoted_list(&str_setting(
+            cfg,
+            "directories",
+            "plugins",
+            &default_plugins_dirs(&config_dir),
+        ))
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
         let history = match lookup(cfg, "db", "retention") {
             None => 3600,
             Some(e) => e.as_i64()?,
@@ -254,6 +307,7 @@ impl Settings {
                 "localhost *",
             ),
             allow_streaming_from: str_setting(cfg, "web", "allow streaming from", "*"),
+            plugins_dirs,
         })
     }
 }

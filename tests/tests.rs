@@ -13,5 +13,8 @@ mod memory_modes;
 mod collectors;
 // Streaming into tributary: real netdata children, refused keys, garbage on a stream.
 mod streaming;
+// External plugins: discovery, switches, environment, restart and disable rules, bad output,
+// no process left after stop, netdata's charts.d.plugin.
+mod plugins;
 // The API basics every later capability builds on: info, charts, data, /host/NAME/, netdata.conf.
 mod web_api;

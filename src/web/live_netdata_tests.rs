@@ -18,8 +18,8 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tributary_protocol::{Command, parse_line};
-use tributary_rrd::{Algorithm, ChartDef, ChartType, DimDef, Host, HostConfig, MemoryMode};
+use tributary_protocol::parse_line;
+use tributary_rrd::{Host, HostConfig, MemoryMode};
 
 use peers::{Netdata, http_get_retry};
 
@@ -131,9 +131,9 @@ fn stream(nd: &Netdata) -> (Vec<(i64, String)>, TcpStream) {
     (sent, s)
 }
 
-/// Replays the lines into a host, as a stream receiver trusting the sender's durations.
-fn replay(sent: &[(i64, String)]) -> Host {
-    let host = Host::new(HostConfig {
+/// Replays the lines into a host, as the stream receiver does (the same `Ingest`).
+fn replay(sent: &[(i64, String)]) -> Arc<Host> {
+    let host = Arc::new(Host::new(HostConfig {
         hostname: CHILD.into(),
         machine_guid: CHILD_GUID.into(),
         memory_mode: MemoryMode::Ram,
@@ -141,80 +141,13 @@ fn replay(sent: &[(i64, String)]) -> Host {
         cache_dir: None,
         os: "linux".into(),
         timezone: "UTC".into(),
-    });
-    let mut current: Option<Arc<tributary_rrd::Chart>> = None;
+    }));
+    let mut ingest = crate::ingest::Ingest::new(Arc::clone(&host), 1, "");
     for (now_us, line) in sent {
-        let now_us = *now_us;
-        match parse_line(line).unwrap() {
-            Command::Chart {
-                id,
-                name,
-                title,
-                units,
-                family,
-                context,
-                chart_type,
-                priority,
-                update_every,
-                plugin,
-                module,
-                ..
-            } => {
-                let def = ChartDef {
-                    id: id.into(),
-                    // netdata prefixes the type to a given name
-                    name: if name.is_empty() {
-                        id.into()
-                    } else {
-                        format!("{}.{name}", id.split('.').next().unwrap_or(""))
-                    },
-                    title: title.into(),
-                    units: units.into(),
-                    family: family.into(),
-                    context: context.into(),
-                    chart_type: ChartType::parse(chart_type),
-                    priority: priority.unwrap_or(1000),
-                    update_every: update_every.unwrap_or(1),
-                    plugin: plugin.into(),
-                    module: module.into(),
-                    ..ChartDef::default()
-                };
-                current = Some(host.chart(def, now_us / 1_000_000));
-            }
-            Command::Dimension {
-                id,
-                name,
-                algorithm,
-                multiplier,
-                divisor,
-                options,
-            } => {
-                let mut d = DimDef::new(id).named(name).algo(
-                    Algorithm::parse(algorithm),
-                    multiplier,
-                    divisor,
-                );
-                d.hidden = options.contains("hidden");
-                current.as_ref().unwrap().lock().dimension(d).unwrap();
-            }
-            Command::Begin { id, microseconds } => {
-                let c = host.find_chart(id).unwrap();
-                c.lock().begin(now_us, microseconds);
-                current = Some(c);
-            }
-            Command::Set { id, value } => {
-                let c = current.as_ref().unwrap();
-                let mut st = c.lock();
-                let i = st.dim_index(id).unwrap();
-                if let Some(v) = value {
-                    st.set(i, v, now_us);
-                }
-            }
-            Command::End => {
-                current.as_ref().unwrap().lock().done(now_us);
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+        let cmd = parse_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        ingest
+            .apply(cmd, *now_us)
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
     }
     host
 }

@@ -112,6 +112,14 @@ impl AgentBuilder {
                 dir.join("etc").display().to_string(),
             ),
         ];
+        // No external plugins unless a test asks for them (`set("directories", "plugins", ..)`):
+        // the machine's netdata plugins would otherwise run under every test agent.
+        std::fs::create_dir_all(dir.join("plugins.d")).unwrap();
+        sets.push((
+            "directories".into(),
+            "plugins".into(),
+            format!("\"{}\"", dir.join("plugins.d").display()),
+        ));
         sets.extend(self.sets);
         for (s, k, v) in &sets {
             cmd.args(["-W", "set", s, k, v]);
