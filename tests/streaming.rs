@@ -103,6 +103,16 @@ fn netdata_child_streams_into_tributary(compression: bool) {
         "{line}"
     );
     assert_eq!(line.contains("LZ4 compressed"), compression, "{line}");
+    assert!(
+        log.contains(&format!(
+            "Host '{name}' (at registry as '{name}') with guid '"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains("program_name 'netdata', program_version 'v1.37.1'"),
+        "{log}"
+    );
     // The child's own view: netdata 1.37.1 logs the negotiated link and that it sends.
     let child_log = child.error_log();
     assert!(

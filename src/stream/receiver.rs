@@ -206,6 +206,27 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         os: req.os.clone(),
         timezone: req.timezone.clone(),
     });
+    log::info!(
+        "Host '{}' (at registry as '{}') with guid '{}' initialized, os '{}', timezone '{}', tags '{}', program_name '{}', program_version '{}', update every {}, memory mode {}, history entries {}, streaming {} (to '{}' with api key '{}'), health disabled",
+        req.hostname,
+        req.registry_hostname,
+        host.machine_guid(),
+        req.os,
+        req.timezone,
+        req.tags,
+        req.program_name,
+        req.program_version,
+        req.update_every.unwrap_or(1),
+        host.memory_mode(),
+        host.entries(),
+        if settings.proxy_enabled {
+            "enabled"
+        } else {
+            "disabled"
+        },
+        settings.proxy_destination,
+        settings.proxy_api_key,
+    );
     if settings.proxy_enabled {
         start_proxy(&state, &host, &settings, &req, &ev);
     }
