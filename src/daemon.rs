@@ -267,7 +267,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .sender()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if sender.can_send() {
-            crate::stream::sender::start(Arc::clone(state.hosts.localhost()), sender, 1);
+            crate::stream::sender::start(
+                Arc::clone(state.hosts.localhost()),
+                sender,
+                1,
+                crate::system_info::stream_parameters(),
+            );
         }
         wait_for_signals(&state).await
     });

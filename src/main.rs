@@ -11,6 +11,7 @@ mod logging;
 mod plugins;
 mod settings;
 mod stream;
+mod system_info;
 mod web;
 
 use std::process::ExitCode;

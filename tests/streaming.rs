@@ -11,8 +11,12 @@ use crate::support::{Netdata, http_get, http_get_retry, wait_until};
 const KEY: &str = "2b5a8e1c-3d4f-4a6b-8c7d-9e0f1a2b3c4d";
 
 fn parent_stream_conf(compression: bool) -> String {
+    parent_stream_conf_mode(compression, "ram")
+}
+
+fn parent_stream_conf_mode(compression: bool, memory_mode: &str) -> String {
     format!(
-        "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    default history = 3600\n    allow from = *\n    enable compression = {}\n",
+        "[{KEY}]\n    enabled = yes\n    default memory mode = {memory_mode}\n    default history = 3600\n    allow from = *\n    enable compression = {}\n",
         if compression { "yes" } else { "no" }
     )
 }
@@ -558,4 +562,109 @@ fn a_child_reconnects_after_a_partition_and_streams_again() {
         log.matches("established communication").count() >= 2,
         "{log}"
     );
+}
+
+#[test]
+fn a_tributary_child_reaches_a_tributary_parent_through_a_real_netdata_proxy() {
+    let top = Agent::builder()
+        .stream_conf(&parent_stream_conf(true))
+        .set("plugins", "proc", "no")
+        .start();
+    // netdata as a proxy without a database of its own: it receives and forwards.
+    let proxy_conf = format!(
+        "{}{}",
+        sender_stream_conf(top.port, true),
+        parent_stream_conf_mode(true, "none")
+    );
+    let proxy = Netdata::start("nd-proxy", "none", &[], &proxy_conf);
+    let _child = Agent::builder()
+        .set("global", "hostname", "trib-leaf")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&sender_stream_conf(proxy.port, true))
+        .start();
+    let arrived =
+        std::panic::catch_unwind(|| wait_for_child_data(&top, "trib-leaf", "system.ram", 3));
+    assert!(
+        arrived.is_ok(),
+        "the netdata proxy did not forward; its STREAM log:\n{}\ntop's log:\n{}",
+        proxy
+            .error_log()
+            .lines()
+            .filter(|l| l.contains("STREAM") || l.contains("trib-leaf"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        top.log()
+    );
+    // netdata 1.37.1 forwards only hosts that have charts: its own localhost, without plugins,
+    // stays home; the leaf arrives.
+    wait_json(top.port, "/api/v1/info", "the leaf at the top", |v| {
+        v["mirrored_hosts"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|x| x == "trib-leaf"))
+    });
+}
+
+/// The design's roles in one picture, all tributary on loopback (streaming part; backends and
+/// health join as they land): A and B headless → C (database for A, B, C) → D (proxy without a
+/// database, also receiving E, F, G) → H (database for all eight).
+#[test]
+fn the_designs_mix_and_match_example_streams_every_host_to_the_top() {
+    let h = Agent::builder()
+        .set("global", "hostname", "H")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&parent_stream_conf(true))
+        .start();
+    let relay = |name: &str, up: u16, db: &str| {
+        Agent::builder()
+            .set("global", "hostname", name)
+            .set("db", "mode", db)
+            .set("plugins", "proc", "no")
+            .set("plugins", "diskspace", "no")
+            .stream_conf(&format!(
+                "{}{}",
+                sender_stream_conf(up, true),
+                parent_stream_conf_mode(true, db)
+            ))
+            .start()
+    };
+    let d = relay("D", h.port, "none");
+    let c = relay("C", d.port, "ram");
+    let leaf = |name: &str, up: u16| {
+        Agent::builder()
+            .set("global", "hostname", name)
+            .set("db", "mode", "none")
+            .set("web", "mode", "none")
+            .set("plugins", "diskspace", "no")
+            .set("plugins", "proc", "no")
+            .stream_conf(&sender_stream_conf(up, true))
+            .start()
+    };
+    let _a = leaf("A", c.port);
+    let _b = leaf("B", c.port);
+    let _e = leaf("E", d.port);
+    let _f = leaf("F", d.port);
+    let _g = leaf("G", d.port);
+    for name in ["A", "B", "C", "D", "E", "F", "G"] {
+        wait_for_child_data(&h, name, "system.idlejitter", 2);
+    }
+    for name in ["A", "B"] {
+        wait_for_child_data(&c, name, "system.idlejitter", 2);
+    }
+    // D keeps no database: it forwards without storing.
+    let on_d = json(d.port, "/host/E/api/v1/chart?chart=system.idlejitter").unwrap();
+    assert_eq!(on_d["last_entry"], 0, "{on_d}");
+    let info = json(h.port, "/api/v1/info").unwrap();
+    let hops = |n: &str| {
+        info["mirrored_hosts_status"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["hostname"] == n)
+            .map(|s| s["hops"].clone())
+    };
+    if hops("A").is_some() {
+        assert_eq!(hops("A").unwrap(), 3, "A → C → D → H: {info}");
+        assert_eq!(hops("E").unwrap(), 2, "E → D → H: {info}");
+    }
 }

@@ -290,7 +290,31 @@ fn start_proxy(
     }
     proxied.insert(guid);
     ev.proxying(&sender.destination);
-    super::sender::start(Arc::clone(host), sender, req.hops.saturating_add(1));
+    super::sender::start(
+        Arc::clone(host),
+        sender,
+        req.hops.saturating_add(1),
+        forwarded_system_info(req),
+    );
+}
+
+/// The child's system parameters as a proxy forwards them: every name netdata expects, with
+/// `unknown` for what the child did not send (a netdata parent needs them all).
+fn forwarded_system_info(req: &StreamRequest) -> Vec<(String, String)> {
+    tributary_protocol::handshake::SYSTEM_INFO_PARAMS
+        .iter()
+        .map(|&name| {
+            let v = req
+                .system_info(name)
+                .filter(|v| !v.is_empty())
+                .unwrap_or(match name {
+                    "NETDATA_PROTOCOL_VERSION" => "1.1",
+                    "NETDATA_HOST_IS_K8S_NODE" => "false",
+                    _ => "unknown",
+                });
+            (name.to_string(), v.to_string())
+        })
+        .collect()
 }
 
 /// Reads, decompresses, splits and applies lines until EOF or an error (the reason).

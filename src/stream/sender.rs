@@ -156,7 +156,14 @@ impl CollectionObserver for StreamSink {
 /// Starts streaming `host` to its parent: installs the observer and spawns the sender task on
 /// the current tokio runtime. `hops` is the host's distance from its origin as sent upstream:
 /// 1 for localhost, the received hops + 1 when a proxy forwards a child.
-pub fn start(host: Arc<Host>, settings: SenderSettings, hops: u16) {
+/// `system_info`: the `NETDATA_SYSTEM_*` parameters of the request (this machine's for
+/// localhost, the child's own for a proxied host).
+pub fn start(
+    host: Arc<Host>,
+    settings: SenderSettings,
+    hops: u16,
+    system_info: Vec<(String, String)>,
+) {
     let shared = Arc::new(Shared {
         state: Mutex::new(SinkState::default()),
         wake: Notify::new(),
@@ -167,7 +174,7 @@ pub fn start(host: Arc<Host>, settings: SenderSettings, hops: u16) {
         host_name: host.hostname().to_string(),
     });
     host.set_observer(Some(sink));
-    tokio::spawn(run(host, settings, shared, hops));
+    tokio::spawn(run(host, settings, shared, hops, system_info));
 }
 
 /// Why a connection ended, and how long to wait before the next attempt.
@@ -176,7 +183,13 @@ struct Ended {
     backoff: Duration,
 }
 
-async fn run(host: Arc<Host>, settings: SenderSettings, shared: Arc<Shared>, hops: u16) {
+async fn run(
+    host: Arc<Host>,
+    settings: SenderSettings,
+    shared: Arc<Shared>,
+    hops: u16,
+    system_info: Vec<(String, String)>,
+) {
     let name = host.hostname().to_string();
     let reconnect = Duration::from_secs(settings.reconnect_delay_secs.max(1));
     let mut backoff_until: HashMap<usize, tokio::time::Instant> = HashMap::new();
@@ -197,7 +210,7 @@ async fn run(host: Arc<Host>, settings: SenderSettings, shared: Arc<Shared>, hop
                 backoff_until.insert(i, tokio::time::Instant::now() + Duration::from_secs(3600));
                 continue;
             }
-            let ended = session(&host, &settings, &shared, dest, &prefix, hops).await;
+            let ended = session(&host, &settings, &shared, dest, &prefix, hops, &system_info).await;
             {
                 let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
                 st.connected = false;
@@ -222,6 +235,7 @@ async fn session(
     dest: &Destination,
     prefix: &str,
     hops: u16,
+    system_info: &[(String, String)],
 ) -> Ended {
     let timeout = Duration::from_secs(settings.timeout_secs.max(1));
     let fail = |reason: String| Ended {
@@ -252,6 +266,7 @@ async fn session(
     );
     req.update_every = Some(1);
     req.hops = hops;
+    req.system_info = system_info.to_vec();
     req.os = host.config().os.clone();
     req.timezone = host.config().timezone.clone();
     req.program_name = "tributary".into();
