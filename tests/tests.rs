@@ -18,3 +18,5 @@ mod streaming;
 mod plugins;
 // The API basics every later capability builds on: info, charts, data, /host/NAME/, netdata.conf.
 mod web_api;
+// Every request of netdata's captured API fixtures: same status, content type, JSON structure.
+mod web_fixtures;

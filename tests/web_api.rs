@@ -46,8 +46,9 @@ fn old_netdata_key_names_still_work() {
         .set("global", "history", "7200")
         .set("plugins", "proc", "no")
         .start();
-    let (_, info) = http_get(a.port, "/api/v1/info").unwrap();
-    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    // netdata's /api/v1/info has no `memory_mode`/`history`: /api/v1/charts has both.
+    let (_, charts) = http_get(a.port, "/api/v1/charts").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&charts).unwrap();
     assert_eq!(v["memory_mode"], "save");
     // netdata rounds save/map rings to whole pages after a 400-byte header: 7200 -> 8092.
     assert_eq!(v["history"], 8092);

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod fault_proxy;
+pub mod http_raw;
 pub mod peers;
 
 pub use peers::*;

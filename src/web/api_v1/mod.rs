@@ -6,7 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tributary_rrd::{ChartState, Host};
 
 pub mod alarms;
+pub mod allmetrics;
+pub mod badge;
 pub mod data;
+pub mod info;
 pub mod registry;
 
 use super::json::{key, string, w};
@@ -28,76 +31,38 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-/// `/api/v1/info`.
-pub fn info(state: &AgentState, host: &Host) -> Reply {
-    let mut o = String::from("{\n");
-    key(&mut o, true, "version");
-    string(&mut o, &format!("v{}", env!("CARGO_PKG_VERSION")));
-    key(&mut o, false, "uid");
-    string(&mut o, host.machine_guid());
-    key(&mut o, false, "mirrored_hosts");
-    o.push('[');
-    let hosts = state.hosts.all();
-    for (i, h) in hosts.iter().enumerate() {
-        if i > 0 {
-            o.push_str(", ");
-        }
-        string(&mut o, h.hostname());
-    }
-    o.push(']');
-    key(&mut o, false, "mirrored_hosts_status");
-    o.push('[');
-    for (i, h) in hosts.iter().enumerate() {
-        if i > 0 {
-            o.push_str(", ");
-        }
-        w!(o, "{{ \"guid\": ");
-        string(&mut o, h.machine_guid());
-        w!(
-            o,
-            ", \"reachable\": true, \"hops\": 0, \"claim_id\": null }}"
-        );
-    }
-    o.push(']');
-    key(&mut o, false, "os_name");
-    string(&mut o, &host.config().os);
-    key(&mut o, false, "timezone");
-    string(&mut o, &host.config().timezone);
-    key(&mut o, false, "memory_mode");
-    string(&mut o, host.memory_mode().as_str());
-    key(&mut o, false, "history");
-    w!(o, "{}", host.entries());
-    let charts = host.charts();
-    key(&mut o, false, "charts-count");
-    w!(o, "{}", charts.len());
-    key(&mut o, false, "metrics-count");
-    let dims: usize = charts.iter().map(|c| c.lock().dims().len()).sum();
-    w!(o, "{dims}");
-    key(&mut o, false, "alarms");
-    o.push_str("{ \"normal\": 0, \"warning\": 0, \"critical\": 0 }");
-    o.push_str("\n}");
-    Reply::json(o)
+/// The version string the API reports (`"v" + ours`).
+pub fn netdata_version() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION"))
 }
 
+/// One chart object of `charts`/`chart` (fixture `chart-system.cpu.json`), each line prefixed
+/// with `indent`.
 fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
     let d = &c.def;
     w!(o, "{indent}{{\n{indent}\t\"id\": ");
     string(o, &d.id);
-    let fields: [(&str, &str); 8] = [
+    let title = format!("{} ({})", d.title, d.name);
+    let fields: [(&str, &str); 5] = [
         ("name", &d.name),
         ("type", d.type_part()),
         ("family", &d.family),
         ("context", &d.context),
-        ("title", &format!("{} ({})", d.title, d.name)),
-        ("plugin", &d.plugin),
-        ("module", &d.module),
-        ("units", &d.units),
+        ("title", &title),
     ];
     for (k, v) in fields {
         w!(o, ",\n{indent}\t\"{k}\": ");
         string(o, v);
     }
     w!(o, ",\n{indent}\t\"priority\": {}", d.priority);
+    for (k, v) in [
+        ("plugin", &d.plugin),
+        ("module", &d.module),
+        ("units", &d.units),
+    ] {
+        w!(o, ",\n{indent}\t\"{k}\": ");
+        string(o, v);
+    }
     w!(o, ",\n{indent}\t\"data_url\": ");
     string(o, &format!("/api/v1/data?chart={}", d.id));
     w!(
@@ -106,12 +71,22 @@ fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
         d.chart_type.as_str()
     );
     let (first, last) = (c.first_entry_t(), c.last_entry_t());
-    w!(o, ",\n{indent}\t\"duration\": {}", last - first);
+    let duration = if last > 0 {
+        last - first + c.update_every()
+    } else {
+        0
+    };
+    w!(o, ",\n{indent}\t\"duration\": {duration}");
     w!(o, ",\n{indent}\t\"first_entry\": {first}");
     w!(o, ",\n{indent}\t\"last_entry\": {last}");
     w!(o, ",\n{indent}\t\"update_every\": {}", c.update_every());
     w!(o, ",\n{indent}\t\"dimensions\": {{");
-    for (i, dim) in c.dims().iter().filter(|dim| !dim.def.obsolete).enumerate() {
+    for (i, dim) in c
+        .dims()
+        .iter()
+        .filter(|dim| !dim.def.obsolete && !dim.def.hidden)
+        .enumerate()
+    {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
         w!(o, "{indent}\t\t");
         string(o, &dim.def.id);
@@ -120,28 +95,33 @@ fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
         o.push_str(" }");
     }
     w!(o, "\n{indent}\t}}");
-    w!(o, ",\n{indent}\t\"chart_variables\": {{}}");
+    w!(o, ",\n{indent}\t\"chart_variables\": {{\n{indent}\t}}");
     w!(o, ",\n{indent}\t\"green\": null,\n{indent}\t\"red\": null");
-    w!(o, ",\n{indent}\t\"alarms\": {{}}");
+    // No health engine yet: no alarm is attached to any chart.
+    w!(o, ",\n{indent}\t\"alarms\": {{\n\n{indent}\t}}");
     w!(o, ",\n{indent}\t\"chart_labels\": {{");
     for (i, l) in c.labels.iter().enumerate() {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
         w!(o, "{indent}\t\t");
         string(o, &l.name);
-        o.push_str(": ");
+        o.push(':');
         string(o, &l.value);
     }
     w!(o, "\n{indent}\t}}");
-    w!(o, ",\n{indent}\t\"functions\": {{}}\n{indent}}}");
+    w!(
+        o,
+        ",\n{indent}\t\"functions\": {{\n{indent}\t}}\n{indent}}}"
+    );
 }
 
-/// `/api/v1/charts`.
+/// `/api/v1/charts` (fixtures `charts.json`, `charts-child.json`): every chart of `host`, and
+/// every host of the agent in `hosts` (localhost first), whichever host is asked.
 pub fn charts(state: &AgentState, host: &Host) -> Reply {
     let mut o = String::from("{\n");
     key(&mut o, true, "hostname");
     string(&mut o, host.hostname());
     key(&mut o, false, "version");
-    string(&mut o, &format!("v{}", env!("CARGO_PKG_VERSION")));
+    string(&mut o, &netdata_version());
     key(&mut o, false, "release_channel");
     string(&mut o, "stable");
     key(&mut o, false, "os");
@@ -189,18 +169,20 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
     o.push('[');
     for (i, h) in hosts.iter().enumerate() {
         o.push_str(if i == 0 {
-            "\n\t\t{ \"hostname\": "
+            "\n\t\t{\n\t\t\t\"hostname\": "
         } else {
-            ",\n\t\t{ \"hostname\": "
+            ",\n\t\t{\n\t\t\t\"hostname\": "
         });
         string(&mut o, h.hostname());
-        o.push_str(" }");
+        o.push_str("\n\t\t}");
     }
     o.push_str("\n\t]\n}");
-    Reply::json(o)
+    let mut r = Reply::json(o);
+    r.cacheable = true;
+    r
 }
 
-/// `/api/v1/chart?chart=ID`.
+/// `/api/v1/chart?chart=ID` (id, else name).
 pub fn chart(host: &Host, params: &[(String, String)]) -> Reply {
     let Some(id) = param(params, "chart").filter(|s| !s.is_empty()) else {
         return Reply::error(400, "No chart id is given at the request.");
@@ -210,7 +192,9 @@ pub fn chart(host: &Host, params: &[(String, String)]) -> Reply {
     };
     let mut o = String::new();
     chart_json(&mut o, &c.lock(), "");
-    Reply::json(o)
+    let mut r = Reply::json(o);
+    r.cacheable = true;
+    r
 }
 
 /// A minimal page at `/` listing the hosts and charts (the dashboard is its own capability).
@@ -262,7 +246,7 @@ pub fn dispatch(
 ) -> Reply {
     let now = now_s();
     match cmd {
-        "info" => info(state, host),
+        "info" => info::info(state, host),
         "charts" => charts(state, host),
         "chart" => chart(host, params),
         "data" => data::data(host, params, now - 1),
@@ -271,6 +255,8 @@ pub fn dispatch(
         "alarm_log" => alarms::alarm_log(),
         "alarm_variables" => alarms::alarm_variables(host, params),
         "alarm_count" => alarms::alarm_count(),
+        "allmetrics" => allmetrics::allmetrics(state, host, params, None),
+        "badge.svg" => badge::badge(host, params, now),
         "registry" => registry::registry(host, params),
         "aclk" => Reply::json("{\"aclk-available\":false}".into()),
         "function" | "functions" => {
