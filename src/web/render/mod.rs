@@ -90,6 +90,47 @@ fn num(out: &mut String, v: f64) {
     write_netdata_f64(out, v);
 }
 
+/// Writes the value cell `idx` as netdata does: `null` (or `0` with `null2zero`) for an empty
+/// slot, else the value — made absolute with `abs`, a percentage of `percent_of` (the row
+/// total) with `percentage`. Returns the number written, if any.
+fn write_cell(
+    out: &mut String,
+    r: &Rrdr,
+    idx: usize,
+    options: u32,
+    percent_of: Option<f64>,
+) -> Option<f64> {
+    if r.o[idx] & VALUE_EMPTY != 0 {
+        out.push_str(if options & opt::NULL2ZERO != 0 {
+            "0"
+        } else {
+            "null"
+        });
+        return None;
+    }
+    let mut n = r.v[idx];
+    if options & opt::ABSOLUTE != 0 && n < 0.0 {
+        n = -n;
+    }
+    if let Some(total) = percent_of {
+        n = n * 100.0 / total;
+    }
+    num(out, n);
+    Some(n)
+}
+
+/// With `percentage`, the result's min/max are those of the percentages written (`first`:
+/// the first value of the row resets them, as netdata does).
+fn track_percentage(r: &mut Rrdr, n: f64, first: &mut bool) {
+    if *first {
+        r.min = n;
+        r.max = n;
+        *first = false;
+    }
+    r.min = r.min.min(n);
+    r.max = r.max.max(n);
+}
+
 /// The row total used by `percentage` (every queried dimension, hidden ones too).
 fn row_total(r: &Rrdr, row: usize, options: u32) -> f64 {
     let nd = r.dims.len();
@@ -220,28 +261,10 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
                 w!(out, "{kq}{}{kq}: ", r.dims[c].name);
             }
             let idx = i * nd + c;
-            if r.o[idx] & VALUE_EMPTY != 0 {
-                out.push_str(if options & opt::NULL2ZERO != 0 {
-                    "0"
-                } else {
-                    "null"
-                });
-            } else {
-                let mut n = r.v[idx];
-                if options & opt::ABSOLUTE != 0 && n < 0.0 {
-                    n = -n;
-                }
-                if pct {
-                    n = n * 100.0 / total;
-                    if set_min_max {
-                        r.min = n;
-                        r.max = n;
-                        set_min_max = false;
-                    }
-                    r.min = r.min.min(n);
-                    r.max = r.max.max(n);
-                }
-                num(out, n);
+            if let Some(n) = write_cell(out, r, idx, options, pct.then_some(total))
+                && pct
+            {
+                track_percentage(r, n, &mut set_min_max);
             }
             out.push_str(&post_value);
         }
@@ -331,28 +354,10 @@ pub fn csv(r: &mut Rrdr, out: &mut String, options: u32, s: CsvStyle<'_>) {
             }
             out.push_str(s.separator);
             let idx = i * nd + c;
-            if r.o[idx] & VALUE_EMPTY != 0 {
-                out.push_str(if options & opt::NULL2ZERO != 0 {
-                    "0"
-                } else {
-                    "null"
-                });
-            } else {
-                let mut n = r.v[idx];
-                if options & opt::ABSOLUTE != 0 && n < 0.0 {
-                    n = -n;
-                }
-                if pct {
-                    n = n * 100.0 / total;
-                    if set_min_max {
-                        r.min = n;
-                        r.max = n;
-                        set_min_max = false;
-                    }
-                    r.min = r.min.min(n);
-                    r.max = r.max.max(n);
-                }
-                num(out, n);
+            if let Some(n) = write_cell(out, r, idx, options, pct.then_some(total))
+                && pct
+            {
+                track_percentage(r, n, &mut set_min_max);
             }
         }
         out.push_str(s.endline);
@@ -569,22 +574,7 @@ pub fn wrapper_begin(
             }
             shown += 1;
             let idx = last * nd + c;
-            if r.o[idx] & VALUE_EMPTY != 0 {
-                out.push_str(if options & opt::NULL2ZERO != 0 {
-                    "0"
-                } else {
-                    "null"
-                });
-            } else {
-                let mut n = r.v[idx];
-                if options & opt::ABSOLUTE != 0 && n < 0.0 {
-                    n = -n;
-                }
-                if pct {
-                    n = n * 100.0 / total;
-                }
-                num(out, n);
-            }
+            let _written = write_cell(out, r, idx, options, pct.then_some(total));
         }
     }
     if shown == 0 {
