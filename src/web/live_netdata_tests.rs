@@ -13,34 +13,20 @@
 #[path = "../../tests/support/peers.rs"]
 mod peers;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tributary_protocol::parse_line;
 use tributary_rrd::{Host, HostConfig, MemoryMode};
 
-use peers::{Netdata, http_get_retry};
+use peers::{Netdata, fake_child_stream, http_get_retry, now_f, sleep_until};
 
 const KEY: &str = "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a";
 const CHILD: &str = "tw-child";
 const CHILD_GUID: &str = "8c7b6a59-4837-4261-9a0b-1c2d3e4f5a6b";
 const N: i64 = 44;
-
-fn now_f() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
-fn sleep_until(t: f64) {
-    let d = t - now_f();
-    if d > 0.0 {
-        std::thread::sleep(Duration::from_secs_f64(d));
-    }
-}
 
 fn definitions() -> Vec<String> {
     vec![
@@ -87,28 +73,9 @@ fn collection(k: i64) -> Vec<String> {
     l
 }
 
-fn connect(nd: &Netdata) -> TcpStream {
-    for _ in 0..20 {
-        let mut s = TcpStream::connect(("127.0.0.1", nd.port)).unwrap();
-        write!(
-            s,
-            "STREAM key={KEY}&hostname={CHILD}&registry_hostname={CHILD}&machine_guid={CHILD_GUID}&update_every=1&os=linux&timezone=UTC&tags=&ver=1 HTTP/1.1\r\nUser-Agent: tributary-test/1\r\nAccept: */*\r\n\r\n"
-        )
-        .unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut buf = [0u8; 256];
-        let n = s.read(&mut buf).unwrap_or(0);
-        if &buf[..n] == b"Hit me baby, push them over..." {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!("netdata refused the stream; its log:\n{}", nd.error_log());
-}
-
 /// Streams the sequence; returns (send time µs, line) of every line, and the open stream.
 fn stream(nd: &Netdata) -> (Vec<(i64, String)>, TcpStream) {
-    let mut s = connect(nd);
+    let mut s = fake_child_stream(nd, KEY, CHILD, CHILD_GUID);
     let mut sent = Vec::new();
     let mut send = |s: &mut TcpStream, lines: Vec<String>| {
         let t = (now_f() * 1e6).round() as i64;
@@ -353,11 +320,7 @@ fn data_matches_a_real_netdata_for_a_matrix_of_queries() {
         let (status, theirs) =
             http_get_retry(nd.port, &format!("/host/{CHILD}/api/v1/data?{q}")).unwrap();
         let params = crate::web::router::query_pairs(q);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
-            - 1;
+        let now = now_f() as i64 - 1;
         let ours = crate::web::api_v1::data::data(&host, &params, now);
         if ours.status != status || normalize(&ours.body) != normalize(&theirs) {
             mismatches.push(format!(

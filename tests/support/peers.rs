@@ -269,3 +269,46 @@ impl Drop for Netdata {
         let _ignored = self.child.wait();
     }
 }
+
+/// The wall clock in seconds (fractional).
+pub fn now_f() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Sleeps until the wall clock reaches `t` seconds.
+pub fn sleep_until(t: f64) {
+    let d = t - now_f();
+    if d > 0.0 {
+        std::thread::sleep(Duration::from_secs_f64(d));
+    }
+}
+
+/// Connects to `nd` as a plain protocol-v1 child (the fake children of the golden tests):
+/// sends the STREAM request and returns the stream once netdata accepted it. A parent still
+/// starting up may refuse or drop a stream, so this tries for up to 10 seconds.
+pub fn fake_child_stream(nd: &Netdata, key: &str, hostname: &str, guid: &str) -> TcpStream {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(("127.0.0.1", nd.port)).unwrap();
+        write!(
+            s,
+            "STREAM key={key}&hostname={hostname}&registry_hostname={hostname}&machine_guid={guid}&update_every=1&os=linux&timezone=UTC&tags=&ver=1 HTTP/1.1\r\nUser-Agent: tributary-test/1\r\nAccept: */*\r\n\r\n"
+        )
+        .unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).unwrap_or(0);
+        if &buf[..n] == b"Hit me baby, push them over..." {
+            return s;
+        }
+        last = String::from_utf8_lossy(&buf[..n]).into_owned();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!(
+        "netdata refused the stream: '{last}'; its log:\n{}",
+        nd.error_log()
+    );
+}

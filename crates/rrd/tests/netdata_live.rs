@@ -14,12 +14,12 @@ mod peers;
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use peers::{Netdata, TempDir, http_get_retry};
+use peers::{Netdata, TempDir, fake_child_stream, http_get_retry, now_f, sleep_until};
 use tributary_rrd::MemoryMode;
 
 const KEY: &str = "7f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -168,48 +168,11 @@ fn duration(chart: &str, ue: i64, k: i64) -> u64 {
     }
 }
 
-fn now_f() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
-fn sleep_until(t: f64) {
-    let d = t - now_f();
-    if d > 0.0 {
-        std::thread::sleep(Duration::from_secs_f64(d));
-    }
-}
-
 /// Streams the sequence, returns (sent.txt text, first second S, the open stream). The stream
 /// stays open while netdata is queried: a parent tearing down a receiver can stall queries of
 /// that host.
 fn stream_sequence(nd: &Netdata) -> (String, i64, TcpStream) {
-    // A parent still starting up may refuse or drop a stream: try a few times.
-    let mut attempts = 0;
-    let mut s = loop {
-        attempts += 1;
-        let mut s = TcpStream::connect(("127.0.0.1", nd.port)).unwrap();
-        write!(
-            s,
-            "STREAM key={KEY}&hostname=tc-child&registry_hostname=tc-child&machine_guid={CHILD_GUID}&update_every=1&os=linux&timezone=UTC&tags=&ver=1 HTTP/1.1\r\nUser-Agent: tributary-test/1\r\nAccept: */*\r\n\r\n"
-        )
-        .unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut buf = [0u8; 256];
-        let n = s.read(&mut buf).unwrap_or(0);
-        let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if reply == "Hit me baby, push them over..." {
-            break s;
-        }
-        assert!(
-            attempts < 10,
-            "netdata refused the stream: '{reply}'; its log:\n{}",
-            nd.error_log()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let mut s = fake_child_stream(nd, KEY, "tc-child", CHILD_GUID);
 
     let mut sent =
         String::from("# t=<unix time the line was written to the socket, 6 decimals> | <line>\n");
