@@ -28,10 +28,6 @@
 //! * Absolute times in a request (`after=1795569244`...) are moved by (our now - the capture's
 //!   `NOW.txt`), so that they point at the same place in our data; the test first waits for 65 s
 //!   of data, as the capture's windows reach 60 s back.
-//!
-//! Known differences outside the API endpoints (the HTTP layer, `src/web/router.rs`), asserted
-//! as they are so that a fix shows up here: `err-api-v2.txt` (`/api/v2/info`) and
-//! `file-badchars.txt` answer `text/plain` where netdata says `text/html`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -42,9 +38,6 @@ use serde_json::Value;
 use crate::support::agent::Agent;
 use crate::support::http_raw::{RawResponse, http_request};
 use crate::support::{http_get, wait_until};
-
-/// Fixtures whose content type differs in the HTTP layer (router.rs): ours is text/plain.
-const KNOWN_CONTENT_TYPE_DIFFERENCES: &[&str] = &["err-api-v2.txt", "file-badchars.txt"];
 
 const KEY: &str = "7d0c1f9e-2b3a-4c5d-8e6f-0a1b2c3d4e5f";
 
@@ -303,13 +296,7 @@ fn every_fixture_request_has_netdatas_status_type_and_structure() {
             ));
             continue;
         }
-        if KNOWN_CONTENT_TYPE_DIFFERENCES.contains(&name) {
-            if r.header("content-type") != Some("text/plain; charset=utf-8") {
-                failures.push(format!(
-                    "{name}: {path}: the known difference changed: remove it"
-                ));
-            }
-        } else if r.header("content-type").map(str::to_string) != ct {
+        if r.header("content-type").map(str::to_string) != ct {
             failures.push(format!(
                 "{name}: {path}: content type {:?} here, {ct:?} in netdata's",
                 r.header("content-type")

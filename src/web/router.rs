@@ -69,6 +69,15 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// An error netdata's static-file and API-version paths answer as `text/html`.
+    pub fn html_error(status: u16, message: impl Into<String>) -> Reply {
+        let mut r = Reply::error(status, message);
+        r.content_type = "text/html; charset=utf-8";
+        r
+    }
+}
+
 /// Splits `a=b&c=d` into decoded pairs.
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
@@ -151,7 +160,9 @@ pub fn route(state: &AgentState, path: &str, query: &str, host_header: Option<&s
             &params,
             query,
         ),
-        ["api", version, ..] => Reply::error(404, format!("Unsupported API version: {version}")),
+        ["api", version, ..] => {
+            Reply::html_error(404, format!("Unsupported API version: {version}"))
+        }
         ["netdata.conf"] => Reply::text(state.effective_config.clone()),
         [] | ["index.html"] => Reply::with(
             200,
@@ -164,10 +175,16 @@ pub fn route(state: &AgentState, path: &str, query: &str, host_header: Option<&s
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
             {
-                return Reply::error(400, format!("Filename contains invalid characters: {name}"));
+                return Reply::html_error(
+                    400,
+                    format!("Filename contains invalid characters: {name}"),
+                );
             }
             if file.contains(&"..") {
-                return Reply::error(400, format!("Relative filenames are not supported: {name}"));
+                return Reply::html_error(
+                    400,
+                    format!("Relative filenames are not supported: {name}"),
+                );
             }
             let mut r = Reply::error(
                 404,
