@@ -41,7 +41,6 @@ const STALE_RECEIVER_US: i64 = 30_000_000;
 
 /// One connected child.
 #[derive(Debug)]
-#[allow(dead_code)] // peer/since/hops/caps are for /api/v1/info's mirrored_hosts_status (next)
 pub struct ActiveReceiver {
     /// The child's address.
     pub peer: SocketAddr,
@@ -51,8 +50,6 @@ pub struct ActiveReceiver {
     pub last_us: Arc<AtomicI64>,
     /// Its distance from the origin host.
     pub hops: u32,
-    /// Negotiated capabilities.
-    pub caps: Caps,
     id: u64,
 }
 
@@ -65,20 +62,13 @@ pub struct Receivers {
 
 impl Receivers {
     /// `(peer, hops, connected since µs)` of a host's receiver, while it is connected.
-    #[allow(dead_code)] // for /api/v1/info's mirrored_hosts_status (next)
     pub fn status(&self, guid: &str) -> Option<(SocketAddr, u32, i64)> {
         let a = self.active.lock().unwrap_or_else(|p| p.into_inner());
         a.get(guid).map(|r| (r.peer, r.hops, r.since_us))
     }
 
     /// Registers a receiver, unless a live one (traffic in the last 30 s) exists for the GUID.
-    fn register(
-        &self,
-        guid: &str,
-        peer: SocketAddr,
-        hops: u32,
-        caps: Caps,
-    ) -> Option<(u64, Arc<AtomicI64>)> {
+    fn register(&self, guid: &str, peer: SocketAddr, hops: u32) -> Option<(u64, Arc<AtomicI64>)> {
         let mut a = self.active.lock().unwrap_or_else(|p| p.into_inner());
         let now = now_us();
         if a.get(guid)
@@ -95,7 +85,6 @@ impl Receivers {
                 since_us: now,
                 last_us: Arc::clone(&last_us),
                 hops,
-                caps,
                 id,
             },
         );
@@ -186,7 +175,7 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
     let Some((receiver_id, last_us)) =
         state
             .receivers
-            .register(&req.machine_guid, peer, u32::from(req.hops), caps)
+            .register(&req.machine_guid, peer, u32::from(req.hops))
     else {
         ev.denied("this GUID is already streaming to this server");
         return refuse(&mut stream, ALREADY_STREAMING).await;
