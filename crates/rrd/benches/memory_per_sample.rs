@@ -7,14 +7,15 @@
 //! `cargo bench -p tributary-rrd --bench memory_per_sample`
 //! (`TRIBUTARY_BENCH_DIMS=N` changes the number of dimensions, a multiple of 10.)
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use tributary_rrd::{Algorithm, Chart, ChartDef, DimDef, Host, HostConfig, MemoryMode};
+use common::{START_US, USEC, bench_host};
+use tributary_rrd::{Chart, MemoryMode};
 
 const DIMS_PER_CHART: usize = 10;
-const USEC: i64 = 1_000_000;
-const START_US: i64 = 1_700_000_000 * USEC + 500_000;
 const HISTORY: i64 = 3600;
 const KIB: f64 = 1024.0;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -48,47 +49,6 @@ fn collect(charts: &[Arc<Chart>], k: i64) {
     }
 }
 
-/// A host of `n_charts` charts of `DIMS_PER_CHART` dimensions.
-fn build(mode: MemoryMode, n_charts: usize) -> (Host, Vec<Arc<Chart>>) {
-    let host = Host::new(HostConfig {
-        hostname: "bench".into(),
-        machine_guid: "11111111-2222-3333-4444-555555555555".into(),
-        memory_mode: mode,
-        history: HISTORY,
-        cache_dir: None,
-        os: "linux".into(),
-        timezone: "UTC".into(),
-    });
-    let charts = (0..n_charts)
-        .map(|c| {
-            let id = format!("mem.chart{c}");
-            let chart = host.chart(
-                ChartDef {
-                    id: id.clone(),
-                    name: id,
-                    update_every: 1,
-                    ..Default::default()
-                },
-                START_US / USEC,
-            );
-            {
-                let mut st = chart.lock();
-                for d in 0..DIMS_PER_CHART {
-                    let algo = if d % 2 == 0 {
-                        Algorithm::Absolute
-                    } else {
-                        Algorithm::Incremental
-                    };
-                    st.dimension(DimDef::new(&format!("dimension{d}")).algo(algo, 1, 1))
-                        .expect("dimensions of a memory host cannot fail");
-                }
-            }
-            chart
-        })
-        .collect();
-    (host, charts)
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let dims: usize = std::env::var("TRIBUTARY_BENCH_DIMS")
@@ -101,10 +61,10 @@ fn main() {
     // Bookkeeping alone (charts, dimensions, collection state, no rings): a `none` host with
     // the same charts, kept alive so that the `ram` host's growth is measured on top of it.
     let base = rss_anon();
-    let (none_host, _none_charts) = build(MemoryMode::None, n_charts);
+    let (none_host, _none_charts) = bench_host(MemoryMode::None, HISTORY, n_charts, DIMS_PER_CHART);
     let bookkeeping = rss_anon().saturating_sub(base);
     let base = rss_anon();
-    let (host, charts) = build(MemoryMode::Ram, n_charts);
+    let (host, charts) = bench_host(MemoryMode::Ram, HISTORY, n_charts, DIMS_PER_CHART);
     let created = rss_anon();
     let entries = host.entries();
     let ring = (entries * 4) as f64;

@@ -10,62 +10,19 @@
 //!   alone, `ram` adds the ring write.
 //! * `storage_number/{pack,unpack}`: 1024 varied values per iteration.
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{START_US, USEC, bench_host};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tributary_rrd::storage_number::{SN_DEFAULT_FLAGS, pack, unpack};
-use tributary_rrd::{Algorithm, Chart, ChartDef, DimDef, Host, HostConfig, MemoryMode};
+use tributary_rrd::{Chart, MemoryMode};
 
 const CHARTS: usize = 100;
 const DIMS: usize = 10;
-const USEC: i64 = 1_000_000;
-/// 2023-11-14 22:13:20 UTC plus half a second, as collectors tick.
-const START_US: i64 = 1_700_000_000 * USEC + 500_000;
-
-/// A host with `CHARTS` charts of `DIMS` dimensions each.
-fn host(mode: MemoryMode) -> (Host, Vec<Arc<Chart>>) {
-    let host = Host::new(HostConfig {
-        hostname: "bench".into(),
-        machine_guid: "11111111-2222-3333-4444-555555555555".into(),
-        memory_mode: mode,
-        history: 3600,
-        cache_dir: None,
-        os: "linux".into(),
-        timezone: "UTC".into(),
-    });
-    let charts = (0..CHARTS)
-        .map(|c| {
-            let id = format!("bench.chart{c}");
-            let chart = host.chart(
-                ChartDef {
-                    id: id.clone(),
-                    name: id,
-                    update_every: 1,
-                    ..Default::default()
-                },
-                START_US / USEC,
-            );
-            {
-                let mut st = chart.lock();
-                for d in 0..DIMS {
-                    let algo = if d % 2 == 0 {
-                        Algorithm::Absolute
-                    } else {
-                        Algorithm::Incremental
-                    };
-                    let idx = st
-                        .dimension(DimDef::new(&format!("d{d}")).algo(algo, 1, 1))
-                        .expect("ram/none dimensions cannot fail");
-                    assert_eq!(idx, d);
-                }
-            }
-            chart
-        })
-        .collect();
-    (host, charts)
-}
 
 /// One collection of every chart at `now_us` (iteration number `k`).
 #[inline]
@@ -92,7 +49,7 @@ fn bench_collection(c: &mut Criterion) {
     let mut g = c.benchmark_group("collection_cycle");
     g.throughput(Throughput::Elements((CHARTS * DIMS) as u64));
     for (name, mode) in [("ram", MemoryMode::Ram), ("none", MemoryMode::None)] {
-        let (_host, charts) = host(mode);
+        let (_host, charts) = bench_host(mode, 3600, CHARTS, DIMS);
         let mut k: i64 = 0;
         // warm up past the first collections (no slot is stored for them)
         for _ in 0..5 {
