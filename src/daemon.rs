@@ -230,6 +230,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
     });
 
+    // A headless child keeps a spool of its last collections, so that its parent can
+    // replicate an outage shorter than `[stream] spool seconds`.
+    if let Ok(sender) = tributary_config::StreamConf::new(&state.stream_config).sender()
+        && sender.can_send()
+        && settings.memory_mode == MemoryMode::None
+    {
+        let entries = (sender.spool_seconds / u64::from(settings.update_every.max(1))) as usize;
+        localhost.enable_spool(entries, sender.spool_bytes as usize);
+        log::info!(
+            "host '{}': memory mode none: keeping {} s of collections ({} bytes at most) to replay to the parent after an outage",
+            settings.hostname,
+            sender.spool_seconds,
+            sender.spool_bytes
+        );
+    }
+
     let stop = tributary_collectors::heartbeat::Stop::new();
     let collectors =
         crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;

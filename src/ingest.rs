@@ -7,10 +7,13 @@
 //! until OVERWRITE, BEGIN with trusted microseconds, SET of raw collected integers, END stamped with
 //! the receiver's own clock.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tributary_protocol::Command;
 use tributary_rrd::{Algorithm, Chart, ChartDef, ChartLabel, ChartType, DimDef, Host};
+
+use crate::stream::replication::{self, PlanInput, ReplicationConfig, Request};
 
 /// A command that cannot be applied; the stream or plugin that sent it is dropped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -63,6 +66,29 @@ pub struct Ingest {
     staged_host_labels: Vec<(String, String)>,
     /// Collections stored so far.
     pub collections: u64,
+    /// Replication settings; None: a plugin, or a child that did not negotiate REPLICATION
+    /// (its definitions are answered with the empty request).
+    replication: Option<ReplicationConfig>,
+    /// Per chart: the request in progress.
+    replays: HashMap<String, ChartReplay>,
+    /// The chart of the `RBEGIN "id"` reply being read.
+    replay_chart: Option<Arc<Chart>>,
+    /// A replicated point is open and accepted (its RSETs are stored).
+    replay_point_open: bool,
+    /// How log lines name the sender (`STREAM host [receive from [ip]:port]`).
+    log_prefix: String,
+}
+
+/// A chart's replication during one connection.
+#[derive(Debug, Clone, Default)]
+struct ChartReplay {
+    /// The request sent last.
+    wanted: Option<Request>,
+    /// Finished: live collections follow.
+    finished: bool,
+    points: u64,
+    refused: u64,
+    first_refusal: Option<String>,
 }
 
 /// netdata: `""`, `NULL`, `(NULL)` and the id itself mean "no name"; a `type.` prefix is dropped.
@@ -88,13 +114,219 @@ impl Ingest {
             staged_chart_labels: Vec::new(),
             staged_host_labels: Vec::new(),
             collections: 0,
+            replication: None,
+            replays: HashMap::new(),
+            replay_chart: None,
+            replay_point_open: false,
+            log_prefix: String::new(),
         }
+    }
+
+    /// Turns on replication for a stream (REPLICATION negotiated): definitions are answered
+    /// with netdata's requests, replies are stored. `log_prefix` names the connection.
+    pub fn with_replication(mut self, config: ReplicationConfig, log_prefix: &str) -> Ingest {
+        self.replication = Some(config);
+        self.log_prefix = log_prefix.to_string();
+        let mut stats = self
+            .host
+            .replication
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        stats.charts_finished = 0;
+        stats.charts_in_progress = 0;
+        stats.last_gap_from = 0;
+        stats.last_gap_to = 0;
+        stats.last_gap_missing_seconds = 0;
+        stats.finished_at = 0;
+        drop(stats);
+        self
+    }
+
+    fn stats(&self) -> std::sync::MutexGuard<'_, tributary_rrd::ReplicationStats> {
+        self.host
+            .replication
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `CHART_DEFINITION_END`: the first request for the current chart.
+    fn definition_end(&mut self, first: i64, last: i64, now_us: i64) -> Result<Reply, IngestError> {
+        let chart = Arc::clone(self.current("CHART_DEFINITION_END")?);
+        let id = chart.id().to_string();
+        let Some(cfg) = self.replication else {
+            return Ok(Reply::Send(Request::EMPTY.line(&id)));
+        };
+        let entry = self.replays.entry(id.clone()).or_default();
+        if entry.wanted.is_some() && !entry.finished {
+            return Ok(Reply::None); // netdata: no duplicate request while one is in progress
+        }
+        *entry = ChartReplay::default();
+        let now = now_us / 1_000_000;
+        let (local_last, has_dimensions) = {
+            let st = chart.lock();
+            (st.last_entry_t(), !st.dims().is_empty())
+        };
+        let input = PlanInput {
+            local_last,
+            child_first: first,
+            child_last: last,
+            now,
+            has_dimensions,
+            previous: None,
+        };
+        let req = replication::plan(&cfg, &input);
+        entry.wanted = Some(req);
+        let mut stats = self.stats();
+        stats.charts_in_progress += 1;
+        if req != Request::EMPTY && local_last > 0 {
+            // A real gap: the parent had data and the child has newer.
+            let missing = (first - local_last).max(0) as u64;
+            if last - local_last > stats.last_gap_to - stats.last_gap_from {
+                stats.last_gap_from = local_last;
+                stats.last_gap_to = last;
+            }
+            stats.last_gap_missing_seconds = stats.last_gap_missing_seconds.max(missing);
+        }
+        Ok(Reply::Send(req.line(&id)))
+    }
+
+    /// `RBEGIN '' start end wall`: opens a replicated point if it is one that was asked for.
+    fn replay_point(&mut self, start: i64, end: i64, now_us: i64) {
+        self.replay_point_open = false;
+        let Some(chart) = self.replay_chart.clone() else {
+            return;
+        };
+        let id = chart.id().to_string();
+        let now = now_us / 1_000_000;
+        let Some(entry) = self.replays.get_mut(&id) else {
+            return;
+        };
+        let refusal = match entry.wanted {
+            _ if entry.finished => Some("the chart's replication had finished".to_string()),
+            None => Some("no replication was asked for this chart".to_string()),
+            Some(w) => {
+                let ue = chart.lock().update_every();
+                if start >= end {
+                    Some(format!("start {start} is not before end {end}"))
+                } else if end > now + ue + 1 {
+                    Some(format!("end {end} is in the future (now {now})"))
+                } else if end <= w.after || (!w.start_streaming && end > w.before) {
+                    Some(format!(
+                        "point {end} is outside the requested {} - {}",
+                        w.after, w.before
+                    ))
+                } else {
+                    chart.lock().replay_point(end).err().map(|e| e.to_string())
+                }
+            }
+        };
+        match refusal {
+            None => {
+                entry.points += 1;
+                self.replay_point_open = true;
+            }
+            Some(reason) => {
+                entry.refused += 1;
+                entry.first_refusal.get_or_insert(reason);
+            }
+        }
+    }
+
+    /// `REND`: finishes the reply; asks for the next step or starts the chart's streaming.
+    #[allow(clippy::too_many_arguments)]
+    fn replay_end(
+        &mut self,
+        update_every: i64,
+        first: i64,
+        last: i64,
+        start_streaming: bool,
+        after: i64,
+        before: i64,
+        now_us: i64,
+    ) -> Result<Reply, IngestError> {
+        self.replay_point_open = false;
+        let Some(chart) = self.replay_chart.take() else {
+            return Ok(Reply::None);
+        };
+        let id = chart.id().to_string();
+        let (ue, local_last, has_dimensions) = {
+            let mut st = chart.lock();
+            st.replay_done();
+            (st.update_every(), st.last_entry_t(), !st.dims().is_empty())
+        };
+        let Some(cfg) = self.replication else {
+            return Ok(Reply::None);
+        };
+        let Some(entry) = self.replays.get_mut(&id) else {
+            log::error!(
+                "{}: REND for chart '{id}' whose replication was never asked for; ignored",
+                self.log_prefix
+            );
+            return Ok(Reply::None);
+        };
+        if entry.finished || entry.wanted.is_none() {
+            return Ok(Reply::None);
+        }
+        let (points, refused) = (entry.points, entry.refused);
+        if refused > 0 {
+            log::error!(
+                "{}: chart '{id}': {refused} replicated points refused ({}); stored data unchanged",
+                self.log_prefix,
+                entry.first_refusal.take().unwrap_or_default()
+            );
+        }
+        if update_every > 0 && update_every != ue {
+            log::info!(
+                "{}: chart '{id}': the child's update every is {update_every}, ours {ue}",
+                self.log_prefix
+            );
+        }
+        entry.points = 0;
+        entry.refused = 0;
+        let mut stats = self
+            .host
+            .replication
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        stats.points_replayed += points;
+        stats.seconds_replayed += points * ue.max(1) as u64;
+        stats.points_refused += refused;
+        if start_streaming {
+            entry.finished = true;
+            stats.charts_in_progress = stats.charts_in_progress.saturating_sub(1);
+            stats.charts_finished += 1;
+            if stats.charts_in_progress == 0 {
+                stats.finished_at = now_us / 1_000_000;
+            }
+            return Ok(Reply::None);
+        }
+        drop(stats);
+        let req = replication::plan(
+            &cfg,
+            &PlanInput {
+                local_last,
+                child_first: first,
+                child_last: last,
+                now: now_us / 1_000_000,
+                has_dimensions,
+                previous: Some((after, before)),
+            },
+        );
+        entry.wanted = Some(req);
+        Ok(Reply::Send(req.line(&id)))
     }
 
     /// The host the lines go to.
     #[cfg(test)]
     pub fn host(&self) -> &Arc<Host> {
         &self.host
+    }
+
+    /// The chart of the reply in progress, if its replication was asked for and is running.
+    fn replaying_chart(&self) -> Option<Arc<Chart>> {
+        let chart = self.replay_chart.as_ref()?;
+        let entry = self.replays.get(chart.id())?;
+        (entry.wanted.is_some() && !entry.finished).then(|| Arc::clone(chart))
     }
 
     fn current(&self, what: &'static str) -> Result<&Arc<Chart>, IngestError> {
@@ -233,16 +465,86 @@ impl Ingest {
                 let labels = std::mem::take(&mut self.staged_host_labels);
                 *self.host.labels.write().unwrap_or_else(|p| p.into_inner()) = labels;
             }
-            Command::ChartDefinitionEnd => {
-                // No replication yet: tell the child to start streaming this chart now.
-                let chart = self.current("CHART_DEFINITION_END")?;
-                return Ok(Reply::Send(format!(
-                    "REPLAY_CHART \"{}\" \"true\" 0 0\n",
-                    chart.id()
-                )));
+            Command::ChartDefinitionEnd { first, last, .. } => {
+                return self.definition_end(first, last, now_us);
             }
-            // VARIABLE (health), FUNCTION, CLAIMED_ID and replication replies (RBEGIN, RSET,
-            // RDSTATE, RSSTATE, REND) are accepted and not used yet.
+            Command::ReplayBegin { id, start, end, .. } => {
+                if id.is_empty() {
+                    self.replay_point(start, end, now_us);
+                } else {
+                    let chart = self
+                        .host
+                        .find_chart(id)
+                        .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?;
+                    self.replay_chart = Some(chart);
+                    self.replay_point_open = false;
+                }
+            }
+            Command::ReplaySet { id, value, flags } => {
+                if self.replay_point_open
+                    && let Some(chart) = &self.replay_chart
+                {
+                    let mut st = chart.lock();
+                    if let Some(dim) = st.dim_index(id) {
+                        if !flags.contains('E') {
+                            st.replay_set(dim, value, flags.contains('R'));
+                        }
+                    } else {
+                        return Err(IngestError::UnknownDimension {
+                            chart: chart.id().to_string(),
+                            dim: id.to_string(),
+                        });
+                    }
+                }
+            }
+            Command::ReplayDimState {
+                id,
+                last_collected_us,
+                last_collected,
+                last_calculated,
+                ..
+            } => {
+                if let Some(chart) = self.replaying_chart() {
+                    let mut st = chart.lock();
+                    if let Some(dim) = st.dim_index(id) {
+                        st.replay_dim_state(
+                            dim,
+                            last_collected_us,
+                            last_collected,
+                            last_calculated,
+                        );
+                    }
+                }
+            }
+            Command::ReplayChartState {
+                last_collected_us, ..
+            } => {
+                if let Some(chart) = self.replaying_chart() {
+                    chart.lock().replay_chart_state(last_collected_us);
+                }
+            }
+            Command::ReplayEnd {
+                update_every,
+                first,
+                last,
+                start_streaming,
+                after,
+                before,
+                ..
+            } => {
+                return self.replay_end(
+                    update_every,
+                    first,
+                    last,
+                    start_streaming,
+                    after,
+                    before,
+                    now_us,
+                );
+            }
+            // A parent's request reaching a receiver is not for us; the sender handles them.
+            Command::ReplayChart { .. } => {}
+            // VARIABLE (health), FUNCTION and CLAIMED_ID are accepted and not used yet.
             Command::Variable { .. } | Command::Other(_) => {}
         }
         Ok(Reply::None)

@@ -2,4 +2,5 @@
 
 pub mod log_events;
 pub mod receiver;
+pub mod replication;
 pub mod sender;

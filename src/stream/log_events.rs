@@ -34,6 +34,11 @@ impl Receiver {
         }
     }
 
+    /// `STREAM host [receive from [ip]:port]`, for other modules' log lines.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The request was refused.
     pub fn denied(&self, reason: &str) {
         log::error!("{}: {reason}. Rejecting streaming request.", self.prefix);

@@ -217,6 +217,17 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         settings.proxy_api_key,
     );
     if settings.proxy_enabled {
+        if memory_mode == MemoryMode::None
+            && let Ok(sender) = StreamConf::new(&state.stream_config).sender()
+        {
+            // A proxy without a database keeps a spool per received host, to replay the
+            // last minutes to its own parent after an outage upstream.
+            let ue = u64::from(req.update_every.unwrap_or(1).max(1));
+            host.enable_spool(
+                (sender.spool_seconds / ue) as usize,
+                sender.spool_bytes as usize,
+            );
+        }
         start_proxy(&state, &host, &settings, &req, &ev);
     }
     let prompt = caps.accept_prompt();
@@ -234,6 +245,17 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         .update_every
         .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
     let mut ingest = Ingest::new(host, update_every, "");
+    if caps.contains(Caps::REPLICATION) {
+        ingest = ingest.with_replication(
+            super::replication::ReplicationConfig {
+                enabled: settings.enable_replication,
+                seconds_to_replicate: i64::try_from(settings.seconds_to_replicate)
+                    .unwrap_or(i64::MAX),
+                step: i64::try_from(settings.replication_step_secs.max(1)).unwrap_or(600),
+            },
+            ev.prefix(),
+        );
+    }
     let result = receive(
         &mut stream,
         &mut ingest,

@@ -11,10 +11,15 @@
 //! A proxy runs one sender per received host (see `receiver.rs`), fed by the receiver's
 //! collections through the same observer.
 //!
-//! Not yet: replication (REPLICATION is not offered, so the parent starts every chart at once),
-//! TLS destinations.
+//! Replication (REPLICATION negotiated): every definition ends with `CHART_DEFINITION_END`
+//! carrying the chart's stored range, and the chart's collections are held back until the
+//! parent's `REPLAY_CHART` was answered from the database (`replication.rs`). Requests are
+//! queued and answered while the send buffer is less than half full, so live collections
+//! never wait behind a long replication.
+//!
+//! Not yet: TLS destinations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +46,9 @@ struct SinkState {
     buffer: Vec<u8>,
     /// Chart id → the definition version the parent has.
     sent: HashMap<String, u64>,
+    /// Charts waiting for the parent's replication request to be answered: no collections
+    /// are sent for them until then.
+    replicating: HashSet<String>,
     connected: bool,
     caps: Caps,
     /// The buffer overflowed: the connection is restarted (netdata does the same).
@@ -127,11 +135,31 @@ impl CollectionObserver for StreamSink {
             return;
         }
         let caps = st.caps;
-        let SinkState { buffer, sent, .. } = &mut *st;
+        let SinkState {
+            buffer,
+            sent,
+            replicating,
+            ..
+        } = &mut *st;
         if sent.get(def.id.as_str()) != Some(&chart.version) {
             // Formatting into a Vec cannot fail.
             let _infallible = write_definition(buffer, chart, caps);
             sent.insert(def.id.clone(), chart.version);
+            if caps.contains(Caps::REPLICATION) {
+                let _infallible = writeln!(
+                    buffer,
+                    "CHART_DEFINITION_END {} {} {}",
+                    chart.first_entry_t(),
+                    chart.last_entry_t(),
+                    crate::daemon::now_us() / 1_000_000
+                );
+                replicating.insert(def.id.clone());
+            }
+        }
+        if replicating.contains(def.id.as_str()) {
+            drop(st);
+            self.shared.wake.notify_one();
+            return;
         }
         let _infallible = writeln!(buffer, "BEGIN \"{}\" {}", def.id, duration_us.max(0));
         for d in chart.dims().iter().filter(|d| d.in_last_collection) {
@@ -217,6 +245,7 @@ async fn run(
                 st.overflowed = false;
                 st.buffer.clear();
                 st.sent.clear();
+                st.replicating.clear();
             }
             log::error!("{prefix}: {}", ended.reason);
             if !ended.backoff.is_zero() {
@@ -257,7 +286,7 @@ async fn session(
             }
         };
     let _nodelay = stream.set_nodelay(true);
-    let ours = Caps::ours(settings.enable_compression).without(Caps::REPLICATION);
+    let ours = Caps::ours(settings.enable_compression);
     let mut req = StreamRequest::new(
         &settings.api_key,
         host.hostname(),
@@ -325,6 +354,7 @@ async fn session(
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.buffer.clear();
         st.sent.clear();
+        st.replicating.clear();
         st.caps = caps;
         st.overflowed = false;
         st.connected = true;
@@ -344,16 +374,22 @@ async fn session(
     let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut wire: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut from_parent = vec![0u8; 4096];
+    let mut parent_lines = ParentLines::default();
+    let mut requests: VecDeque<ReplayRequest> = VecDeque::new();
     let mut sent_bytes: u64 = 0;
+    let half_buffer = (settings.buffer_size_bytes / 2).max(64 * 1024) as usize;
     loop {
+        let room = !requests.is_empty() && buffered_len(shared) < half_buffer;
         tokio::select! {
             () = shared.wake.notified() => {}
+            () = std::future::ready(()), if room => {}
             r = stream.read(&mut from_parent) => match r {
                 Ok(0) => return fail(format!("remote netdata closed the connection after {sent_bytes} bytes")),
-                Ok(n) => log::debug!("{prefix}: ignored from parent: {}", String::from_utf8_lossy(&from_parent[..n]).trim_end()),
+                Ok(n) => parent_lines.feed(&from_parent[..n], prefix, &mut requests),
                 Err(e) => return fail(format!("read error: {e}")),
             },
         }
+        answer_requests(host, shared, &mut requests, half_buffer, prefix);
         {
             let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             if st.overflowed {
@@ -385,6 +421,113 @@ async fn session(
             }
         }
         out.clear();
+    }
+}
+
+/// A parent's `REPLAY_CHART` waiting to be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ReplayRequest {
+    chart: String,
+    start_streaming: bool,
+    after: i64,
+    before: i64,
+}
+
+/// Splits what the parent sends into lines and queues its replication requests.
+#[derive(Debug, Default)]
+struct ParentLines {
+    pending: Vec<u8>,
+}
+
+impl ParentLines {
+    /// The parent's commands are short; a line longer than this is garbage.
+    const MAX_LINE: usize = 16 * 1024;
+
+    fn feed(&mut self, bytes: &[u8], prefix: &str, requests: &mut VecDeque<ReplayRequest>) {
+        self.pending.extend_from_slice(bytes);
+        let mut start = 0;
+        while let Some(nl) = self.pending[start..].iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&self.pending[start..start + nl]).into_owned();
+            start += nl + 1;
+            match tributary_protocol::parse_line(&line) {
+                Ok(tributary_protocol::Command::ReplayChart {
+                    id,
+                    start_streaming,
+                    after,
+                    before,
+                }) => requests.push_back(ReplayRequest {
+                    chart: id.to_string(),
+                    start_streaming,
+                    after,
+                    before,
+                }),
+                Ok(tributary_protocol::Command::Empty) => {}
+                _ => log::info!("{prefix}: ignored from parent: '{}'", line.trim_end()),
+            }
+        }
+        self.pending.drain(..start);
+        if self.pending.len() > Self::MAX_LINE {
+            log::error!(
+                "{prefix}: the parent sent a line of more than {} bytes; discarded",
+                Self::MAX_LINE
+            );
+            self.pending.clear();
+        }
+    }
+}
+
+fn buffered_len(shared: &Shared) -> usize {
+    shared
+        .state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .buffer
+        .len()
+}
+
+/// Answers queued replication requests from the database while the send buffer has room.
+/// Each reply is written with the chart locked, so the chart's first live collection can
+/// only follow its last replayed point.
+fn answer_requests(
+    host: &Host,
+    shared: &Shared,
+    requests: &mut VecDeque<ReplayRequest>,
+    half_buffer: usize,
+    prefix: &str,
+) {
+    let mut reply = Vec::new();
+    while buffered_len(shared) < half_buffer {
+        let Some(rq) = requests.pop_front() else {
+            return;
+        };
+        let Some(chart) = host.find_chart(&rq.chart) else {
+            log::error!(
+                "{prefix}: the parent asked to replicate chart '{}', which this host does not have",
+                rq.chart
+            );
+            continue;
+        };
+        let st = chart.lock();
+        reply.clear();
+        let now = crate::daemon::now_us() / 1_000_000;
+        let streaming = super::replication::write_reply(
+            &mut reply,
+            &st,
+            rq.start_streaming,
+            rq.after,
+            rq.before,
+            now,
+        );
+        let mut sink = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !sink.connected {
+            return;
+        }
+        sink.buffer.extend_from_slice(&reply);
+        if streaming {
+            sink.replicating.remove(&rq.chart);
+        }
+        drop(sink);
+        drop(st);
     }
 }
 

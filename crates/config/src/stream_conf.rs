@@ -53,6 +53,11 @@ pub struct SenderSettings {
     pub buffer_size_bytes: u64,
     /// `reconnect delay seconds`, default 5.
     pub reconnect_delay_secs: u64,
+    /// tributary: `spool seconds` (default 120): with `memory mode = none`, how many seconds
+    /// of collected samples are kept so that a parent can replicate an outage that short.
+    pub spool_seconds: u64,
+    /// tributary: `spool bytes` (default 1 MiB): the most memory the spool's samples take.
+    pub spool_bytes: u64,
     /// `initial clock resync iterations`, default 60.
     pub initial_clock_resync_iterations: u64,
     /// `enable compression`, default yes. On a parent it also caps every receiver.
@@ -318,6 +323,8 @@ impl<'a> StreamConf<'a> {
             ),
             buffer_size_bytes: self.stream_u64("buffer size bytes", 10 * 1024 * 1024)?,
             reconnect_delay_secs: self.stream_u64("reconnect delay seconds", 5)?,
+            spool_seconds: self.stream_u64("spool seconds", 120)?,
+            spool_bytes: self.stream_u64("spool bytes", 1024 * 1024)?,
             initial_clock_resync_iterations: self
                 .stream_u64("initial clock resync iterations", 60)?,
             enable_compression: self.stream_bool("enable compression", true)?,

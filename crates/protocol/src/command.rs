@@ -88,8 +88,85 @@ pub enum Command<'a> {
     Flush,
     /// `DISABLE`.
     Disable,
-    /// `CHART_DEFINITION_END`.
-    ChartDefinitionEnd,
+    /// `CHART_DEFINITION_END [first_entry_t last_entry_t world_time_t]`: the child's
+    /// retention for the current chart (0 0: none; absent world time: None).
+    ChartDefinitionEnd {
+        /// First entry time the child has (0: none).
+        first: i64,
+        /// Last entry time the child has (0: none).
+        last: i64,
+        /// The child's wall clock, seconds.
+        world: Option<i64>,
+    },
+    /// `REPLAY_CHART "id" "true|false" after before`: the parent asks for a range.
+    ReplayChart {
+        /// Chart id.
+        id: &'a str,
+        /// Send what you have up to now, then start streaming the chart.
+        start_streaming: bool,
+        /// Start of the range (exclusive), seconds; 0 with `before` 0: nothing to replay.
+        after: i64,
+        /// End of the range, seconds.
+        before: i64,
+    },
+    /// `RBEGIN "id"` (opens a reply; `id` set) or `RBEGIN '' start end wall` (one point).
+    ReplayBegin {
+        /// The chart, or empty for "the chart of the reply in progress".
+        id: &'a str,
+        /// Point start time, seconds.
+        start: i64,
+        /// Point end time, seconds: the slot the values are stored at.
+        end: i64,
+        /// The child's wall clock, seconds.
+        wall: i64,
+    },
+    /// `RSET "dim" value "flags"`: a stored (already calculated) value; flags `R` reset,
+    /// `E` empty.
+    ReplaySet {
+        /// Dimension id.
+        id: &'a str,
+        /// The stored value (NaN for an empty slot or an unparsable number).
+        value: f64,
+        /// Flags text.
+        flags: &'a str,
+    },
+    /// `RDSTATE "dim" last_collected_ut last_collected last_calculated last_stored`.
+    ReplayDimState {
+        /// Dimension id.
+        id: &'a str,
+        /// Time of the dimension's last collection, µs.
+        last_collected_us: i64,
+        /// Its last collected integer.
+        last_collected: i64,
+        /// Its last calculated value.
+        last_calculated: f64,
+        /// Its last stored value.
+        last_stored: f64,
+    },
+    /// `RSSTATE last_collected_ut last_updated_ut`: the chart's collection state.
+    ReplayChartState {
+        /// Time of the chart's last collection, µs.
+        last_collected_us: i64,
+        /// Time of its newest stored slot, µs.
+        last_updated_us: i64,
+    },
+    /// `REND update_every first last start_streaming after before [wall]`.
+    ReplayEnd {
+        /// The child's update every for the chart.
+        update_every: i64,
+        /// First entry time the child has.
+        first: i64,
+        /// Last entry time the child has.
+        last: i64,
+        /// Replication of the chart is finished: live streaming follows.
+        start_streaming: bool,
+        /// The requested `after` as the child answered it.
+        after: i64,
+        /// The requested `before` as the child answered it (extended when streaming starts).
+        before: i64,
+        /// The child's wall clock, seconds.
+        wall: Option<i64>,
+    },
     /// `VARIABLE [GLOBAL|HOST|LOCAL|CHART] name = value`.
     Variable {
         /// Scope word, upper-case as sent (empty: default).
@@ -130,12 +207,6 @@ const OTHER_KEYWORDS: &[&str] = &[
     "FUNCTION",
     "FUNCTION_RESULT_BEGIN",
     "FUNCTION_RESULT_END",
-    "REPLAY_CHART",
-    "RBEGIN",
-    "RSET",
-    "RDSTATE",
-    "RSSTATE",
-    "REND",
     "TIMESTAMP",
     "CLAIMED_ID",
     "HOST_DEFINE",
@@ -149,6 +220,25 @@ const OTHER_KEYWORDS: &[&str] = &[
 
 fn opt_i64(w: &Words<'_>, i: usize) -> Option<i64> {
     w.opt(i).filter(|s| !s.is_empty()).map(strtoll0)
+}
+
+/// A number word as netdata's `str2l`-style readers take it: absent or garbage is 0.
+fn int(w: &Words<'_>, i: usize) -> i64 {
+    opt_i64(w, i).unwrap_or(0)
+}
+
+/// A double as netdata's `strtondd`: `NAN`, `inf` and decimals; anything else is NaN.
+pub fn parse_double(s: &str) -> f64 {
+    s.trim().parse::<f64>().unwrap_or(f64::NAN)
+}
+
+fn required<'a>(
+    w: &Words<'a>,
+    i: usize,
+    keyword: &'static str,
+    what: &'static str,
+) -> Result<&'a str, ParseError> {
+    w.opt(i).ok_or(ParseError::Missing { keyword, what })
 }
 
 /// Parses one line (without or with its trailing newline).
@@ -206,7 +296,56 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
         },
         "FLUSH" => Command::Flush,
         "DISABLE" => Command::Disable,
-        "CHART_DEFINITION_END" => Command::ChartDefinitionEnd,
+        "CHART_DEFINITION_END" => Command::ChartDefinitionEnd {
+            first: int(&w, 1),
+            last: int(&w, 2),
+            world: opt_i64(&w, 3),
+        },
+        "REPLAY_CHART" => Command::ReplayChart {
+            id: required(&w, 1, "REPLAY_CHART", "chart id")?,
+            start_streaming: w.get(2) == "true",
+            after: int(&w, 3),
+            before: int(&w, 4),
+        },
+        "RBEGIN" => Command::ReplayBegin {
+            id: required(&w, 1, "RBEGIN", "chart id")?,
+            start: int(&w, 2),
+            end: int(&w, 3),
+            wall: int(&w, 4),
+        },
+        "RSET" => Command::ReplaySet {
+            id: required(&w, 1, "RSET", "dimension id")?,
+            value: parse_double(w.get(2)),
+            flags: w.get(3),
+        },
+        "RDSTATE" => Command::ReplayDimState {
+            id: required(&w, 1, "RDSTATE", "dimension id")?,
+            last_collected_us: int(&w, 2),
+            last_collected: int(&w, 3),
+            last_calculated: parse_double(w.get(4)),
+            last_stored: parse_double(w.get(5)),
+        },
+        "RSSTATE" => Command::ReplayChartState {
+            last_collected_us: int(&w, 1),
+            last_updated_us: int(&w, 2),
+        },
+        "REND" => {
+            if w.len() < 7 {
+                return Err(ParseError::Missing {
+                    keyword: "REND",
+                    what: "its six values",
+                });
+            }
+            Command::ReplayEnd {
+                update_every: int(&w, 1),
+                first: int(&w, 2),
+                last: int(&w, 3),
+                start_streaming: w.get(4) == "true",
+                after: int(&w, 5),
+                before: int(&w, 6),
+                wall: opt_i64(&w, 7),
+            }
+        }
         "VARIABLE" => {
             let scoped = matches!(w.get(1), "GLOBAL" | "HOST" | "LOCAL" | "CHART");
             let (scope, at) = if scoped { (w.get(1), 2) } else { ("", 1) };
@@ -321,6 +460,90 @@ mod tests {
                 value: "linux"
             }
         );
+    }
+
+    #[test]
+    fn parses_replication_as_netdata_sends_it() {
+        assert_eq!(
+            parse_line("CHART_DEFINITION_END 1795569459 1795569488 1795569489").unwrap(),
+            Command::ChartDefinitionEnd {
+                first: 1_795_569_459,
+                last: 1_795_569_488,
+                world: Some(1_795_569_489)
+            }
+        );
+        assert_eq!(
+            parse_line("CHART_DEFINITION_END").unwrap(),
+            Command::ChartDefinitionEnd {
+                first: 0,
+                last: 0,
+                world: None
+            }
+        );
+        assert_eq!(
+            parse_line(r#"REPLAY_CHART "fakechild.sine" "true" 1795569459 1795569488"#).unwrap(),
+            Command::ReplayChart {
+                id: "fakechild.sine",
+                start_streaming: true,
+                after: 1_795_569_459,
+                before: 1_795_569_488
+            }
+        );
+        assert_eq!(
+            parse_line("RBEGIN '' 1795569459 1795569460 1795569489").unwrap(),
+            Command::ReplayBegin {
+                id: "",
+                start: 1_795_569_459,
+                end: 1_795_569_460,
+                wall: 1_795_569_489
+            }
+        );
+        match parse_line(r#"RSET "s1" NAN "E""#).unwrap() {
+            Command::ReplaySet { id, value, flags } => {
+                assert_eq!((id, flags), ("s1", "E"));
+                assert!(value.is_nan());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            parse_line(r#"RSET "s1" -0.1400000 """#).unwrap(),
+            Command::ReplaySet {
+                id: "s1",
+                value: -0.14,
+                flags: ""
+            }
+        );
+        assert_eq!(
+            parse_line(r#"RDSTATE "c1" 1795569488000000 8977847440 0.0000000 5.0000000"#).unwrap(),
+            Command::ReplayDimState {
+                id: "c1",
+                last_collected_us: 1_795_569_488_000_000,
+                last_collected: 8_977_847_440,
+                last_calculated: 0.0,
+                last_stored: 5.0
+            }
+        );
+        assert_eq!(
+            parse_line("RSSTATE 1795569306808298 0").unwrap(),
+            Command::ReplayChartState {
+                last_collected_us: 1_795_569_306_808_298,
+                last_updated_us: 0
+            }
+        );
+        assert_eq!(
+            parse_line("REND 1 0 1795569306 true 0 0 1795569306").unwrap(),
+            Command::ReplayEnd {
+                update_every: 1,
+                first: 0,
+                last: 1_795_569_306,
+                start_streaming: true,
+                after: 0,
+                before: 0,
+                wall: Some(1_795_569_306)
+            }
+        );
+        assert!(parse_line("REND 1 0").is_err());
+        assert!(parse_line("RSET").is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::chart_file::ChartFileError;
 use crate::chart_store::ChartStore;
-use crate::collection::{self, ChartClock, DimState, DoneReport};
+use crate::collection::{self, ChartClock, DimState, DoneReport, ReplayRefusal};
 use crate::model::{ChartDef, DimDef};
 use crate::storage_number::{StorageNumber, unpack};
 
@@ -56,6 +56,8 @@ pub struct ChartState {
     /// Wall-clock time of the last completed collection, µs.
     pub last_done_us: i64,
     observer: ObserverSlot,
+    /// Ring position of the replicated point in progress.
+    replay_entry: Option<usize>,
 }
 
 impl Chart {
@@ -93,6 +95,7 @@ impl Chart {
                 version: 1,
                 last_done_us: 0,
                 observer,
+                replay_entry: None,
             }),
         }
     }
@@ -203,6 +206,49 @@ impl ChartState {
             o.collected(self, self.clock.usec_since_last_update);
         }
         r
+    }
+
+    /// Starts a replicated point at slot time `end_t` (`RBEGIN '' start end`): the slot is
+    /// appended after the newest one (see [`ChartClock::replay_slot`]); the values follow
+    /// with [`ChartState::replay_set`].
+    pub fn replay_point(&mut self, end_t: i64) -> Result<(), ReplayRefusal> {
+        self.replay_entry = None;
+        let entry = self.clock.replay_slot(end_t, &self.dims, &mut self.store)?;
+        self.replay_entry = Some(entry);
+        Ok(())
+    }
+
+    /// A replicated stored value of dimension `dim` for the point in progress (`RSET`).
+    /// Ignored without a point in progress.
+    pub fn replay_set(&mut self, dim: usize, value: f64, reset: bool) {
+        if let (Some(entry), Some(d)) = (self.replay_entry, self.dims.get(dim)) {
+            self.clock
+                .replay_write(d, entry, value, reset, &mut self.store);
+        }
+    }
+
+    /// The sender's dimension state after replication (`RDSTATE`).
+    pub fn replay_dim_state(
+        &mut self,
+        dim: usize,
+        last_collected_us: i64,
+        last_collected: i64,
+        last_calculated: f64,
+    ) {
+        if let Some(d) = self.dims.get_mut(dim) {
+            collection::replay_dim_state(d, last_collected_us, last_collected, last_calculated);
+        }
+    }
+
+    /// The sender's chart state after replication (`RSSTATE`).
+    pub fn replay_chart_state(&mut self, last_collected_us: i64) {
+        self.clock.replay_state(last_collected_us);
+    }
+
+    /// Ends a replication reply (`REND`): the store's header is brought up to date (`map`).
+    pub fn replay_done(&mut self) {
+        self.replay_entry = None;
+        self.store.after_done(&self.clock, &self.dims);
     }
 
     /// Writes the chart to disk (`save`) or flushes its map (`map`).

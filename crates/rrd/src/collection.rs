@@ -76,6 +76,12 @@ impl DimState {
     pub fn updated(&self) -> bool {
         self.updated
     }
+
+    /// The last calculated value (for incremental dimensions: the part of the last delta not
+    /// yet stored), as the sender reports it at the end of a replication.
+    pub fn last_calculated(&self) -> f64 {
+        self.last_calculated
+    }
 }
 
 /// A chart's collection state (`RRDSET` fields used by `rrdset_done`).
@@ -500,6 +506,143 @@ impl ChartClock {
         let last_slot = (self.current_entry + self.entries - 1) % self.entries;
         Some((last_slot + self.entries - back % self.entries) % self.entries)
     }
+}
+
+/// Why a replicated point was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayRefusal {
+    /// The chart keeps no samples (`memory mode = none`).
+    #[error("the chart stores nothing")]
+    NotStored,
+    /// The point is not newer than the chart's newest slot (a duplicate or out of order).
+    #[error("point at {end_t} is not after the newest stored slot {last}")]
+    NotAfterLast {
+        /// The point's time.
+        end_t: i64,
+        /// The newest stored slot.
+        last: i64,
+    },
+    /// The point's time is not on the chart's `update every` grid.
+    #[error("point at {end_t} is not aligned to the chart's update every {update_every}")]
+    Misaligned {
+        /// The point's time.
+        end_t: i64,
+        /// The chart's update every.
+        update_every: i64,
+    },
+}
+
+impl ChartClock {
+    /// A replicated point (netdata's `RBEGIN '' start end`): appends the slot of time `end_t`
+    /// after the newest one, with empty samples for every dimension (the values follow with
+    /// [`ChartClock::replay_write`]) and empty slots for any skipped time. Points are only ever
+    /// appended, so replication never overwrites stored data. Returns the ring position.
+    pub fn replay_slot(
+        &mut self,
+        end_t: i64,
+        dims: &[DimState],
+        store: &mut dyn SlotWriter,
+    ) -> Result<usize, ReplayRefusal> {
+        if !self.stores {
+            return Err(ReplayRefusal::NotStored);
+        }
+        let ue = self.update_every;
+        if self.counter > 0 {
+            if end_t <= self.last_updated {
+                return Err(ReplayRefusal::NotAfterLast {
+                    end_t,
+                    last: self.last_updated,
+                });
+            }
+            if (end_t - self.last_updated) % ue != 0 {
+                return Err(ReplayRefusal::Misaligned {
+                    end_t,
+                    update_every: ue,
+                });
+            }
+            let skipped = ((end_t - self.last_updated) / ue - 1) as u64;
+            if skipped >= self.entries as u64 {
+                // The whole ring would be empty: start it over at this point.
+                self.counter = 0;
+            } else {
+                for _ in 0..skipped {
+                    self.append_empty(dims, store);
+                }
+            }
+        } else if end_t.rem_euclid(ue) != 0 {
+            return Err(ReplayRefusal::Misaligned {
+                end_t,
+                update_every: ue,
+            });
+        }
+        let entry = self.current_entry;
+        self.append_empty(dims, store);
+        self.last_updated = end_t;
+        Ok(entry)
+    }
+
+    fn append_empty(&mut self, dims: &[DimState], store: &mut dyn SlotWriter) {
+        for d in dims {
+            store.write(d.slot, self.current_entry, SN_EMPTY_SLOT);
+        }
+        self.counter += 1;
+        self.slots_total += 1;
+        self.current_entry = (self.current_entry + 1) % self.entries;
+        self.last_updated += self.update_every;
+    }
+
+    /// Writes a replicated value (`RSET`) of dimension `d` into the slot `entry` that
+    /// [`ChartClock::replay_slot`] returned. NaN leaves the slot empty.
+    pub fn replay_write(
+        &self,
+        d: &DimState,
+        entry: usize,
+        value: f64,
+        reset: bool,
+        store: &mut dyn SlotWriter,
+    ) {
+        if !self.stores || !value.is_finite() {
+            return;
+        }
+        let flags = SN_DEFAULT_FLAGS | if reset { SN_FLAG_RESET } else { 0 };
+        store.write(d.slot, entry, pack(value, flags));
+    }
+
+    /// The sender's collection state at the end of a replication (`RSSTATE`): live
+    /// collections continue from the child's last collection time, with its declared
+    /// durations trusted, so the first live point after the replayed ones is not empty.
+    /// The newest slot time is never moved: a child that has newer slots than it replayed
+    /// leaves a gap that the next collection fills with empty slots.
+    pub fn replay_state(&mut self, last_collected_us: i64) {
+        if last_collected_us > self.last_collected_us {
+            self.last_collected_us = last_collected_us;
+        }
+        if self.last_collected_us != 0 && self.counter_done == 0 {
+            self.counter_done = 1;
+        }
+        self.sync_clock = false;
+    }
+}
+
+/// A dimension's collection state at the end of a replication (`RDSTATE`): the next
+/// collected value is computed against these, as on the sender.
+pub fn replay_dim_state(
+    d: &mut DimState,
+    last_collected_us: i64,
+    last_collected: i64,
+    last_calculated: f64,
+) {
+    if last_collected_us > d.last_collected_us {
+        d.last_collected_us = last_collected_us;
+    }
+    d.last_collected = last_collected;
+    d.last_calculated = if last_calculated.is_finite() {
+        last_calculated
+    } else {
+        0.0
+    };
+    d.collections = d.collections.max(1);
+    d.collected_max = d.collected_max.max(last_collected.unsigned_abs());
 }
 
 /// SET: records a collected value for a dimension.

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::chart::{Chart, ChartLabel, CollectionObserver, ObserverSlot};
 use crate::chart_file;
@@ -41,6 +42,39 @@ pub struct Host {
     observer: ObserverSlot,
     /// Host labels (LABEL lines / `_os_name` and friends).
     pub labels: RwLock<Vec<(String, String)>>,
+    /// `memory mode = none` hosts that stream: seconds of samples kept per dimension so that
+    /// a parent can replicate a short outage (0: no spool).
+    spool_entries: AtomicUsize,
+    /// Upper bound of the spool's sample bytes (checked when a chart is created).
+    spool_bytes: AtomicUsize,
+    spool_full_logged: AtomicBool,
+    /// How complete this host's data is: what replication filled and what it could not.
+    pub replication: Mutex<ReplicationStats>,
+}
+
+/// What replication did for a host received from a child (shown by the API so a user can see
+/// that nothing was lost).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplicationStats {
+    /// Charts whose replication finished in the current (or last) connection.
+    pub charts_finished: u64,
+    /// Charts whose replication is in progress.
+    pub charts_in_progress: u64,
+    /// Points stored from replication replies, since the agent started.
+    pub points_replayed: u64,
+    /// Seconds of data stored from replication (points × update every), since start.
+    pub seconds_replayed: u64,
+    /// Points refused (future, not asked for, overlapping, misaligned), since start.
+    pub points_refused: u64,
+    /// The gap found at the last connection: from the newest stored point (or the start of
+    /// `seconds to replicate`) to the child's newest point, largest over the charts.
+    pub last_gap_from: i64,
+    /// End of that gap.
+    pub last_gap_to: i64,
+    /// Seconds of that gap the child could not provide (it did not have them any more).
+    pub last_gap_missing_seconds: u64,
+    /// When the last connection's replication finished for every chart (0: not yet).
+    pub finished_at: i64,
 }
 
 #[derive(Debug, Default)]
@@ -58,7 +92,38 @@ impl Host {
             charts: RwLock::new(ChartIndex::default()),
             observer: Arc::new(RwLock::new(None)),
             labels: RwLock::new(Vec::new()),
+            spool_entries: AtomicUsize::new(0),
+            spool_bytes: AtomicUsize::new(0),
+            spool_full_logged: AtomicBool::new(false),
+            replication: Mutex::new(ReplicationStats::default()),
         }
+    }
+
+    /// Gives a `memory mode = none` host a spool: charts created from now on keep the last
+    /// `entries` samples per dimension in memory (no page rounding), for replication only
+    /// — a headless child streaming to a parent loses nothing in an outage shorter than
+    /// that. `max_bytes` bounds the spool's samples: charts created once it is used up keep
+    /// the minimum of 5. No effect on hosts that have a database.
+    pub fn enable_spool(&self, entries: usize, max_bytes: usize) {
+        if self.config.memory_mode == MemoryMode::None {
+            self.spool_entries.store(entries, Ordering::Relaxed);
+            self.spool_bytes.store(max_bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Samples per dimension of the spool (0: none).
+    pub fn spool_entries(&self) -> usize {
+        self.spool_entries.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of samples the spool holds now (every dimension's ring).
+    fn spool_used_bytes(list: &[Arc<Chart>]) -> usize {
+        list.iter()
+            .map(|c| {
+                let st = c.lock();
+                st.dims().len() * st.clock().entries * 4
+            })
+            .sum()
     }
 
     /// Its name.
@@ -95,6 +160,9 @@ impl Host {
             c.lock().redefine(def);
             return c;
         }
+        // Decided before taking the index lock: it locks charts.
+        let spool_used = (self.config.memory_mode == MemoryMode::None && self.spool_entries() > 0)
+            .then(|| Self::spool_used_bytes(&self.charts()));
         let mut idx = self.charts.write().unwrap_or_else(|p| p.into_inner());
         if let Some(&i) = idx.by_id.get(&def.id) {
             let c = Arc::clone(&idx.list[i]);
@@ -102,14 +170,31 @@ impl Host {
             c.lock().redefine(def);
             return c;
         }
-        let entries = self.entries();
+        let mut entries = self.entries();
+        let mut mode = self.config.memory_mode;
+        if let Some(used) = spool_used {
+            mode = MemoryMode::Ram;
+            entries = self.spool_entries().max(5);
+            let max = self.spool_bytes.load(Ordering::Relaxed);
+            if used >= max {
+                entries = 5;
+                if !self.spool_full_logged.swap(true, Ordering::Relaxed) {
+                    log::error!(
+                        "host '{}': the replication spool holds {used} bytes ('spool bytes' = {max}); chart '{}' and later ones keep only 5 samples",
+                        self.config.hostname,
+                        def.id
+                    );
+                }
+            }
+        }
         let path = self
             .config
             .cache_dir
             .as_ref()
-            .map(|d| d.join(chart_file::file_name_for(&def.id)));
+            .map(|d| d.join(chart_file::file_name_for(&def.id)))
+            .filter(|_| mode == self.config.memory_mode);
         let (store, restored) = ChartStore::open(
-            self.config.memory_mode,
+            mode,
             &self.pool,
             path.as_deref(),
             entries,

@@ -20,6 +20,7 @@ pub mod slot_pool;
 pub mod storage_number;
 
 pub use chart::{Chart, ChartLabel, ChartState, CollectionObserver};
-pub use host::{Host, HostConfig, Hosts};
+pub use collection::ReplayRefusal;
+pub use host::{Host, HostConfig, Hosts, ReplicationStats};
 pub use memory_mode::MemoryMode;
 pub use model::{Algorithm, ChartDef, ChartType, DimDef};
