@@ -643,6 +643,89 @@ CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "
     }
 
     #[test]
+    fn replication_replies_are_stored_and_bad_points_refused() {
+        let now = 1_800_000_100i64;
+        let mut ing = Ingest::new(host(), 1, "")
+            .with_replication(ReplicationConfig::default(), "STREAM child [test]");
+        let replies = feed(
+            &mut ing,
+            &format!(
+                "CHART a.b '' t u\nDIMENSION x x absolute 1 1\nCHART_DEFINITION_END {} {} {now}\n",
+                now - 60,
+                now - 1
+            ),
+            now * 1_000_000,
+        );
+        assert_eq!(
+            replies,
+            vec![Reply::Send(format!(
+                "REPLAY_CHART \"a.b\" \"true\" {} {}\n",
+                now - 60,
+                now - 1
+            ))]
+        );
+        let mut reply = String::from("RBEGIN \"a.b\"\n");
+        for t in (now - 59)..=(now - 1) {
+            reply.push_str(&format!(
+                "RBEGIN '' {} {t} {now}\nRSET x {} \"\"\n",
+                t - 1,
+                t % 100
+            ));
+        }
+        // A point in the future, one again (overlap), one before the range: all refused.
+        reply.push_str(&format!(
+            "RBEGIN '' {} {} {now}\nRSET x 999 \"\"\n",
+            now + 99,
+            now + 100
+        ));
+        reply.push_str(&format!(
+            "RBEGIN '' {} {} {now}\nRSET x 999 \"\"\n",
+            now - 3,
+            now - 2
+        ));
+        reply.push_str(&format!(
+            "RBEGIN '' {} {} {now}\nRSET x 999 \"\"\n",
+            now - 70,
+            now - 69
+        ));
+        reply.push_str(&format!(
+            "RDSTATE x {} 7 7.0 7.0\nRSSTATE {} {}\nREND 1 {} {} true {} {} {now}\n",
+            (now - 1) * 1_000_000,
+            (now - 1) * 1_000_000 + 300_000,
+            (now - 1) * 1_000_000,
+            now - 60,
+            now - 1,
+            now - 60,
+            now - 1
+        ));
+        assert!(feed(&mut ing, &reply, now * 1_000_000).is_empty());
+        let c = ing.host().find_chart("a.b").unwrap();
+        let st = c.lock();
+        assert_eq!(st.last_entry_t(), now - 1);
+        for t in (now - 59)..=(now - 1) {
+            let v = st.value_at(0, t).unwrap();
+            assert!((v - (t % 100) as f64).abs() < 1e-6, "t={t}: {v}");
+        }
+        drop(st);
+        let stats = ing.host().replication.lock().unwrap().clone();
+        assert_eq!(stats.points_replayed, 59);
+        assert_eq!(stats.points_refused, 3);
+        assert_eq!(stats.charts_finished, 1);
+        // A reply nobody asked for is ignored.
+        let stray = feed(
+            &mut ing,
+            &format!(
+                "RBEGIN \"a.b\"\nRBEGIN '' {} {} {now}\nRSET x 1 \"\"\nREND 1 0 0 true 0 0 {now}\n",
+                now,
+                now + 1
+            ),
+            now * 1_000_000,
+        );
+        assert!(stray.is_empty());
+        assert_eq!(c.lock().last_entry_t(), now - 1);
+    }
+
+    #[test]
     fn bad_commands_are_errors_not_panics() {
         let mut ing = Ingest::new(host(), 1, "");
         let apply = |ing: &mut Ingest, l: &str| ing.apply(parse_line(l).unwrap(), 0);

@@ -13,6 +13,9 @@ mod memory_modes;
 mod collectors;
 // Streaming into tributary: real netdata children, refused keys, garbage on a stream.
 mod streaming;
+// Replication after outages: parent restarts, partitions, a headless child's spool, and real
+// netdata 1.37.1 on either side.
+mod replication;
 // External plugins: discovery, switches, environment, restart and disable rules, bad output,
 // no process left after stop, netdata's charts.d.plugin.
 mod plugins;

@@ -13,6 +13,7 @@ pub struct AgentBuilder {
     sets: Vec<(String, String, String)>,
     args: Vec<String>,
     dir: Option<PathBuf>,
+    port: u16,
 }
 
 /// A running agent.
@@ -33,6 +34,7 @@ impl Agent {
             sets: Vec::new(),
             args: Vec::new(),
             dir: None,
+            port: 0,
         }
     }
 }
@@ -53,6 +55,12 @@ impl AgentBuilder {
     /// Extra command-line arguments.
     pub fn arg(mut self, a: &str) -> Self {
         self.args.push(a.into());
+        self
+    }
+
+    /// Listen on this port instead of one the OS chooses (to restart a parent on its port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
@@ -88,7 +96,7 @@ impl AgentBuilder {
             std::fs::rename(&log, old).unwrap();
         }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tributary"));
-        cmd.args(["-D", "-i", "127.0.0.1", "-p", "0"]);
+        cmd.args(["-D", "-i", "127.0.0.1", "-p", &self.port.to_string()]);
         let mut sets = vec![
             (
                 "directories".to_string(),

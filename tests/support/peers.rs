@@ -225,8 +225,19 @@ impl Netdata {
         );
         std::fs::write(d.join("etc/netdata.conf"), conf).unwrap();
         std::fs::write(d.join("etc/stream.conf"), stream_conf).unwrap();
-        let log = std::fs::File::create(d.join("log/stdout.log")).unwrap();
-        let child = Command::new(NETDATA)
+        let child = Self::spawn(d);
+        let nd = Netdata { child, port, dir };
+        nd.wait_serving();
+        nd
+    }
+
+    fn spawn(d: &Path) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("log/stdout.log"))
+            .unwrap();
+        Command::new(NETDATA)
             .args(["-D", "-c"])
             .arg(d.join("etc/netdata.conf"))
             .env("DO_NOT_TRACK", "1")
@@ -234,14 +245,36 @@ impl Netdata {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .expect("start netdata");
-        let nd = Netdata { child, port, dir };
+            .expect("start netdata")
+    }
+
+    fn wait_serving(&self) {
+        let port = self.port;
         wait_until(Duration::from_secs(30), "netdata's web server", || {
             http_get(port, "/api/v1/info")
                 .ok()
                 .filter(|(s, _)| *s == 200)
         });
-        nd
+    }
+
+    /// Stops netdata (SIGTERM, then SIGKILL after 10 s), keeping its directory.
+    pub fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ignored = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ignored = self.child.kill();
+        let _ignored = self.child.wait();
+    }
+
+    /// Starts it again on the same port, configuration and directories.
+    pub fn restart(&mut self) {
+        self.child = Self::spawn(self.dir.path());
+        self.wait_serving();
     }
 
     /// netdata's error log, for failure messages.

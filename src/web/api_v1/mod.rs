@@ -11,6 +11,7 @@ pub mod badge;
 pub mod data;
 pub mod info;
 pub mod registry;
+pub mod streaming;
 
 use super::json::{key, string, w};
 use super::router::Reply;
@@ -258,6 +259,7 @@ pub fn dispatch(
         "allmetrics" => allmetrics::allmetrics(state, host, params, None),
         "badge.svg" => badge::badge(host, params, now),
         "registry" => registry::registry(host, params),
+        "streaming" => streaming::streaming(state, now),
         "aclk" => Reply::json("{\"aclk-available\":false}".into()),
         "function" | "functions" => {
             Reply::error(403, "You are not allowed to access this resource.")

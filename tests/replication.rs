@@ -1,0 +1,271 @@
+//! Replication after outages (netdata 1.37's REPLAY_CHART protocol), against real peers:
+//! a parent that was down gets the child's points of the outage, at their original times and
+//! equal to the child's; a headless child replays its spool; and the interop cases with a real
+//! netdata 1.37.1 on either side. Each test states the number of missing points it allows.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::support::agent::Agent;
+use crate::support::fault_proxy::FaultProxy;
+use crate::support::{Netdata, free_port, http_get_retry, now_f, wait_until};
+
+const KEY: &str = "7d1c5b2a-9e8f-4a3b-8c6d-5e4f3a2b1c0d";
+const CHART: &str = "system.idlejitter";
+
+fn parent_conf(memory_mode: &str) -> String {
+    format!(
+        "[{KEY}]\n    enabled = yes\n    default memory mode = {memory_mode}\n    default history = 3600\n    allow from = *\n"
+    )
+}
+
+fn child_conf(port: u16) -> String {
+    format!(
+        "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    api key = {KEY}\n    timeout seconds = 60\n    reconnect delay seconds = 1\n"
+    )
+}
+
+/// `time → values` of a chart over `[after, before]`, one row per second; null values are None.
+type Rows = BTreeMap<i64, Vec<Option<f64>>>;
+
+fn rows(port: u16, prefix: &str, after: i64, before: i64) -> Option<Rows> {
+    let (status, body) = http_get_retry(
+        port,
+        &format!("{prefix}/api/v1/data?chart={CHART}&after={after}&before={before}&format=json"),
+    )
+    .ok()?;
+    if status != 200 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let mut out = Rows::new();
+    for row in v["data"].as_array()? {
+        let cells = row.as_array()?;
+        let t = cells.first()?.as_i64()?;
+        out.insert(
+            t,
+            cells[1..].iter().map(serde_json::Value::as_f64).collect(),
+        );
+    }
+    Some(out)
+}
+
+/// Seconds of `[from, to]` whose row is missing or all-null on `port`.
+fn missing(r: &Rows, from: i64, to: i64) -> Vec<i64> {
+    (from..=to)
+        .filter(|t| r.get(t).is_none_or(|v| v.iter().all(Option::is_none)))
+        .collect()
+}
+
+fn wait_for_rows(port: u16, prefix: &str, what: &str, n: usize) {
+    wait_until(Duration::from_secs(60), what, || {
+        let now = now_f() as i64;
+        let r = rows(port, prefix, now - 30, now)?;
+        (r.values().filter(|v| v.iter().any(Option::is_some)).count() >= n).then_some(())
+    });
+}
+
+fn tributary_child(up: u16, db: &str, web: &str) -> Agent {
+    Agent::builder()
+        .set("global", "hostname", "repl-child")
+        .set("db", "mode", db)
+        .set("web", "mode", web)
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&child_conf(up))
+        .start()
+}
+
+fn tributary_parent(port: u16, dir: &std::path::Path, mode: &str) -> Agent {
+    Agent::builder()
+        .set("global", "hostname", "repl-parent")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("plugins", "idlejitter", "no")
+        .stream_conf(&parent_conf(mode))
+        .port(port)
+        .dir(dir)
+        .start()
+}
+
+/// After an outage: waits until the parent has the window, then returns its rows.
+fn parent_rows_after_outage(port: u16, prefix: &str, from: i64, to: i64) -> Rows {
+    wait_until(Duration::from_secs(60), "the outage replicated", || {
+        let r = rows(port, prefix, from - 2, to + 2)?;
+        missing(&r, from, to).is_empty().then_some(r)
+    })
+}
+
+#[test]
+fn a_tributary_parent_restarted_gets_every_point_of_its_downtime_from_a_tributary_child() {
+    let dir = crate::support::TempDir::new("repl-parent");
+    let port = free_port();
+    let mut parent = tributary_parent(port, dir.path(), "save");
+    let child = tributary_child(port, "ram", "single-threaded");
+    wait_for_rows(
+        port,
+        "/host/repl-child",
+        "the child's data on the parent",
+        5,
+    );
+    parent.stop();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(20));
+    let down_to = now_f() as i64;
+    let parent = tributary_parent(port, dir.path(), "save");
+    let on_parent = parent_rows_after_outage(port, "/host/repl-child", down_from - 3, down_to + 3);
+    let on_child = rows(child.port, "", down_from - 3, down_to + 3).unwrap();
+    for t in (down_from - 3)..=(down_to + 3) {
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: parent and child differ\nparent log:\n{}",
+            parent.log()
+        );
+    }
+    let log = parent.log();
+    assert!(
+        log.contains("established") || log.contains("receiving metrics"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_headless_child_replays_its_spool_after_a_30_second_partition_with_no_gap() {
+    let dir = crate::support::TempDir::new("repl-headless-parent");
+    let port = free_port();
+    let _parent = tributary_parent(port, dir.path(), "ram");
+    let proxy = FaultProxy::start(port);
+    let child = tributary_child(proxy.port, "none", "none");
+    wait_for_rows(port, "/host/repl-child", "the headless child's data", 5);
+    proxy.cut();
+    let cut_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(30));
+    let cut_to = now_f() as i64;
+    proxy.heal();
+    let r = parent_rows_after_outage(port, "/host/repl-child", cut_from - 2, cut_to + 3);
+    assert_eq!(missing(&r, cut_from - 2, cut_to + 3), Vec::<i64>::new());
+    assert!(
+        child.log().contains("keeping 120 s of collections"),
+        "{}",
+        child.log()
+    );
+    let (_, streaming) = http_get_retry(port, "/api/v1/streaming").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&streaming).unwrap();
+    let child_status = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["hostname"] == "repl-child")
+        .cloned()
+        .unwrap();
+    assert!(
+        child_status["replication"]["points_replayed"]
+            .as_u64()
+            .unwrap()
+            >= 25,
+        "{child_status}"
+    );
+    assert_eq!(child_status["replication"]["last_gap_missing_seconds"], 0);
+}
+
+#[test]
+fn a_real_netdata_child_replays_a_60_second_outage_into_a_tributary_parent() {
+    let dir = crate::support::TempDir::new("repl-nd-child-parent");
+    let port = free_port();
+    let mut parent = tributary_parent(port, dir.path(), "save");
+    let nd = Netdata::start("nd-repl-child", "ram", &["idlejitter"], &child_conf(port));
+    wait_for_rows(
+        port,
+        "/host/nd-repl-child",
+        "netdata's data on the parent",
+        5,
+    );
+    parent.stop();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(60));
+    let down_to = now_f() as i64;
+    let parent = tributary_parent(port, dir.path(), "save");
+    let on_parent = parent_rows_after_outage(port, "/host/nd-repl-child", down_from, down_to);
+    let on_child = rows(nd.port, "", down_from, down_to).unwrap();
+    for t in down_from..=down_to {
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: parent and netdata child differ\nparent log:\n{}",
+            parent.log()
+        );
+    }
+}
+
+#[test]
+fn a_tributary_child_replays_a_60_second_outage_into_a_real_netdata_parent() {
+    // dbengine, netdata's default: its ram/save/map modes store every replicated point one
+    // slot late (RBEGIN advances the ring before RSET writes), a netdata bug we do not chase.
+    let mut nd = Netdata::start("nd-repl-parent", "dbengine", &[], &parent_conf("dbengine"));
+    let child = tributary_child(nd.port, "ram", "single-threaded");
+    wait_for_rows(
+        nd.port,
+        "/host/repl-child",
+        "the child's data on netdata",
+        5,
+    );
+    nd.stop();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(60));
+    let down_to = now_f() as i64;
+    nd.restart();
+    // netdata 1.37.1 leaves one slot empty where replicated history meets live data (it does
+    // so with netdata children too): everything else of the window must be the child's.
+    let from = down_from - 5;
+    let on_parent = wait_until(Duration::from_secs(60), "netdata replicated", || {
+        let r = rows(nd.port, "/host/repl-child", from, down_to)?;
+        (missing(&r, from, down_to).len() <= 1).then_some(r)
+    });
+    let on_child = rows(child.port, "", from, down_to).unwrap();
+    let gaps = missing(&on_parent, from, down_to);
+    assert!(gaps.len() <= 1, "netdata's parent misses {gaps:?}");
+    for t in from..=down_to {
+        if gaps.contains(&t) {
+            continue;
+        }
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: netdata parent and tributary child differ (window {from}..{down_to})\nparent: {on_parent:?}\nchild: {on_child:?}"
+        );
+    }
+}
+
+#[test]
+fn a_map_parent_killed_with_sigkill_gets_its_downtime_back_through_a_proxy_with_a_database() {
+    // child (ram) → proxy (ram, forwards) → top (map), top killed -9 and restarted: the
+    // proxy answers the top's replication from its own database.
+    let dir = crate::support::TempDir::new("repl-top");
+    let port = free_port();
+    let top = tributary_parent(port, dir.path(), "map");
+    let proxy = Agent::builder()
+        .set("global", "hostname", "repl-proxy")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("plugins", "idlejitter", "no")
+        .stream_conf(&format!("{}{}", child_conf(port), parent_conf("ram")))
+        .start();
+    let _child = tributary_child(proxy.port, "none", "none");
+    wait_for_rows(port, "/host/repl-child", "the child's data at the top", 5);
+    top.kill9();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(20));
+    let down_to = now_f() as i64;
+    let top = tributary_parent(port, dir.path(), "map");
+    let on_top = parent_rows_after_outage(port, "/host/repl-child", down_from - 2, down_to + 3);
+    let on_proxy = rows(proxy.port, "/host/repl-child", down_from - 2, down_to + 3).unwrap();
+    for t in (down_from - 2)..=(down_to + 3) {
+        assert_eq!(
+            on_top.get(&t),
+            on_proxy.get(&t),
+            "t={t}: top and proxy differ\ntop log:\n{}",
+            top.log()
+        );
+    }
+}
