@@ -269,3 +269,45 @@ fn a_map_parent_killed_with_sigkill_gets_its_downtime_back_through_a_proxy_with_
         );
     }
 }
+
+#[test]
+fn an_outage_longer_than_the_spool_loses_only_the_oldest_part_and_says_so() {
+    let dir = crate::support::TempDir::new("repl-spool-parent");
+    let port = free_port();
+    let _parent = tributary_parent(port, dir.path(), "ram");
+    let proxy = FaultProxy::start(port);
+    let child = Agent::builder()
+        .set("global", "hostname", "repl-child")
+        .set("db", "mode", "none")
+        .set("web", "mode", "none")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&format!(
+            "{}    spool seconds = 10\n",
+            child_conf(proxy.port)
+        ))
+        .start();
+    wait_for_rows(port, "/host/repl-child", "the headless child's data", 5);
+    proxy.cut();
+    let cut_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(25));
+    let cut_to = now_f() as i64;
+    proxy.heal();
+    // The newest 10 s of the outage come back; the older part is lost, in one piece.
+    let r = wait_until(Duration::from_secs(60), "the spool replayed", || {
+        let r = rows(port, "/host/repl-child", cut_from - 5, cut_to + 3)?;
+        missing(&r, cut_to - 5, cut_to + 3).is_empty().then_some(r)
+    });
+    let lost = missing(&r, cut_from - 5, cut_to + 3);
+    let expected = cut_to - cut_from - 10;
+    assert!(
+        (lost.len() as i64 - expected).abs() <= 3,
+        "lost {lost:?}, expected about {expected}"
+    );
+    assert!(
+        lost.windows(2).all(|w| w[1] == w[0] + 1),
+        "the loss is one piece: {lost:?}"
+    );
+    let log = child.log();
+    assert!(log.contains("longer than the spool"), "{log}");
+}

@@ -53,6 +53,10 @@ struct SinkState {
     caps: Caps,
     /// The buffer overflowed: the connection is restarted (netdata does the same).
     overflowed: bool,
+    /// When the previous connection ended (s; 0: this is the first one).
+    last_disconnect_s: i64,
+    /// The spool's loss was logged for the current connection.
+    spool_loss_logged: bool,
 }
 
 /// The [`CollectionObserver`] that formats collections for the parent.
@@ -241,6 +245,9 @@ async fn run(
             let ended = session(&host, &settings, &shared, dest, &prefix, hops, &system_info).await;
             {
                 let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+                if st.connected {
+                    st.last_disconnect_s = crate::daemon::now_us() / 1_000_000;
+                }
                 st.connected = false;
                 st.overflowed = false;
                 st.buffer.clear();
@@ -355,6 +362,7 @@ async fn session(
         st.buffer.clear();
         st.sent.clear();
         st.replicating.clear();
+        st.spool_loss_logged = false;
         st.caps = caps;
         st.overflowed = false;
         st.connected = true;
@@ -485,6 +493,34 @@ fn buffered_len(shared: &Shared) -> usize {
         .len()
 }
 
+/// A headless child whose outage outlasted its spool: says once per connection how much
+/// was lost — the spool's oldest sample is newer than the end of the previous connection.
+/// (The parent never asks for more than the child has, so the request cannot tell.)
+fn log_spool_loss(
+    host: &Host,
+    shared: &Shared,
+    chart: &ChartState,
+    rq: &ReplayRequest,
+    prefix: &str,
+) {
+    let spool = host.spool_entries();
+    let first = chart.first_entry_t();
+    if spool == 0 || rq.after == 0 || first == 0 {
+        return;
+    }
+    let mut sink = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+    let disconnected = sink.last_disconnect_s;
+    if sink.spool_loss_logged || disconnected == 0 || first <= disconnected + chart.update_every() {
+        return;
+    }
+    sink.spool_loss_logged = true;
+    log::error!(
+        "{prefix}: the outage was longer than the spool ({} s of collections): its oldest {} s are lost; replaying the rest",
+        spool as i64 * chart.update_every(),
+        first - disconnected
+    );
+}
+
 /// Answers queued replication requests from the database while the send buffer has room.
 /// Each reply is written with the chart locked, so the chart's first live collection can
 /// only follow its last replayed point.
@@ -510,6 +546,7 @@ fn answer_requests(
         let st = chart.lock();
         reply.clear();
         let now = crate::daemon::now_us() / 1_000_000;
+        log_spool_loss(host, shared, &st, &rq, prefix);
         let streaming = super::replication::write_reply(
             &mut reply,
             &st,

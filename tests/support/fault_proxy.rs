@@ -1,6 +1,7 @@
 //! A controllable TCP proxy on 127.0.0.1 for fault tests (real-peers.md §7): forwards every
-//! connection to an upstream port; `cut()` closes every connection and refuses new ones (a
-//! partition), `heal()` lets them through again.
+//! connection to an upstream port; `cut()` closes every connection and stops listening, so new
+//! ones are refused as by a host that is down (a partition), `heal()` listens again on the same
+//! port.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -41,8 +42,12 @@ impl FaultProxy {
     /// Starts forwarding to 127.0.0.1:`upstream`.
     pub fn start(upstream: u16) -> FaultProxy {
         let port = free_port();
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let bind = move || {
+            let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+            l.set_nonblocking(true).unwrap();
+            l
+        };
+        let mut listener = Some(bind());
         let cut = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let open = Arc::new(Mutex::new(Vec::new()));
@@ -55,7 +60,13 @@ impl FaultProxy {
         );
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
+                if c.load(Ordering::Relaxed) {
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+                let l = listener.get_or_insert_with(bind);
+                match l.accept() {
                     Ok((client, _)) => {
                         if c.load(Ordering::Relaxed) {
                             drop(client);
