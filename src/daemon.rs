@@ -37,6 +37,8 @@ pub struct AgentState {
     pub allow_connections: tributary_config::SimplePattern,
     /// `[web] allow streaming from`: client IPs that may stream into this agent.
     pub allow_streaming: tributary_config::SimplePattern,
+    /// `[web] ssl certificate` / `ssl key`: the listener's TLS, and whether it is forced.
+    pub tls: Option<crate::tls::ListenerTls>,
     /// Machine GUIDs of received hosts this agent forwards to its own parent (proxy).
     pub proxied: std::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -58,6 +60,31 @@ pub fn load_config(args: &Args) -> anyhow::Result<Config> {
         cfg.set(section, key, value);
     }
     Ok(cfg)
+}
+
+/// The listener's TLS from `[web] ssl certificate` and `ssl key` (netdata's defaults point
+/// at `CONFIG/ssl/cert.pem` and `key.pem`; without both files TLS is off).
+fn listener_tls(settings: &Settings) -> anyhow::Result<Option<crate::tls::ListenerTls>> {
+    let (Some(cert), Some(key)) = (&settings.ssl_certificate, &settings.ssl_key) else {
+        return Ok(None);
+    };
+    if settings.tls_mode == crate::tls::TlsMode::Off {
+        return Ok(None);
+    }
+    let config = crate::tls::server_config(cert, key)?;
+    log::info!(
+        "WEB: TLS enabled with certificate {} ({})",
+        cert.display(),
+        if settings.tls_mode == crate::tls::TlsMode::Force {
+            "TLS only"
+        } else {
+            "TLS and plain text on the same port"
+        }
+    );
+    Ok(Some(crate::tls::ListenerTls {
+        acceptor: tokio_rustls::TlsAcceptor::from(config),
+        mode: settings.tls_mode,
+    }))
 }
 
 /// Creates `dir`, or when that is impossible (not root), a per-user directory instead.
@@ -226,6 +253,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         receivers: crate::stream::receiver::Receivers::default(),
         cache_dir: Some(cache_dir),
         proxied: std::sync::Mutex::new(std::collections::HashSet::new()),
+        tls: listener_tls(&settings)?,
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
     });

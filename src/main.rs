@@ -12,6 +12,7 @@ mod plugins;
 mod settings;
 mod stream;
 mod system_info;
+mod tls;
 mod web;
 
 use std::process::ExitCode;

@@ -95,6 +95,12 @@ pub struct Settings {
     pub allow_connections_from: String,
     /// `[web] allow streaming from` (simple pattern of client IPs).
     pub allow_streaming_from: String,
+    /// `[web] ssl certificate` (PEM), when set and present.
+    pub ssl_certificate: Option<PathBuf>,
+    /// `[web] ssl key` (PEM), when set and present.
+    pub ssl_key: Option<PathBuf>,
+    /// TLS on the listener: off without a certificate, else from `bind to ...^SSL=`.
+    pub tls_mode: crate::tls::TlsMode,
     /// `[directories] plugins`: where external `*.plugin` files are looked for, in order (a
     /// plugin file name found in two directories runs from the first).
     pub plugins_dirs: Vec<PathBuf>,
@@ -277,8 +283,29 @@ impl Settings {
                     "*"
                 };
                 let v = str_setting(cfg, "web", "bind to", default);
-                v.split_whitespace().next().unwrap_or(default).to_string()
+                let first = v.split_whitespace().next().unwrap_or(default);
+                first.split('^').next().unwrap_or(default).to_string()
             }
+        };
+        let bind_value = str_setting(cfg, "web", "bind to", "");
+        let ssl_file = |key: &str, default: &str| {
+            let p = PathBuf::from(str_setting(cfg, "web", key, default));
+            p.is_file().then_some(p)
+        };
+        let ssl_certificate = ssl_file(
+            "ssl certificate",
+            &config_dir.join("ssl/cert.pem").display().to_string(),
+        );
+        let ssl_key = ssl_file(
+            "ssl key",
+            &config_dir.join("ssl/key.pem").display().to_string(),
+        );
+        let tls_mode = if ssl_certificate.is_none() || ssl_key.is_none() {
+            crate::tls::TlsMode::Off
+        } else if bind_value.contains("^SSL=force") {
+            crate::tls::TlsMode::Force
+        } else {
+            crate::tls::TlsMode::Optional
         };
         let log_dir = PathBuf::from(str_setting(cfg, "directories", "log", "/var/log/tributary"));
         let default_error_log = if args.foreground {
@@ -307,6 +334,9 @@ impl Settings {
                 "localhost *",
             ),
             allow_streaming_from: str_setting(cfg, "web", "allow streaming from", "*"),
+            ssl_certificate,
+            ssl_key,
+            tls_mode,
             plugins_dirs,
         })
     }

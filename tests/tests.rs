@@ -16,6 +16,8 @@ mod streaming;
 // Replication after outages: parent restarts, partitions, a headless child's spool, and real
 // netdata 1.37.1 on either side.
 mod replication;
+// TLS on port 19999 and on streams, optional and forced, both ways with real netdata.
+mod tls;
 // External plugins: discovery, switches, environment, restart and disable rules, bad output,
 // no process left after stop, netdata's charts.d.plugin.
 mod plugins;

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tributary_config::StreamConf;
 use tributary_protocol::capabilities::Caps;
 use tributary_protocol::frame::FrameDecoder;
@@ -100,7 +99,7 @@ impl Receivers {
 }
 
 /// Reads the request: up to the empty line that ends its headers.
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 2048];
     loop {
@@ -124,14 +123,17 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     }
 }
 
-async fn refuse(stream: &mut TcpStream, reply: &str) {
+async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, reply: &str) {
     let _ignored =
         tokio::time::timeout(Duration::from_secs(10), stream.write_all(reply.as_bytes())).await;
     let _closed = stream.shutdown().await;
 }
 
 /// Serves one stream connection until the child disconnects.
-pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentState>) {
+pub async fn serve<S>(mut stream: S, peer: SocketAddr, state: Arc<AgentState>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let raw = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut stream)).await {
         Ok(Ok(raw)) => raw,
         Ok(Err(e)) => return log_events::bad_request(peer, &e.to_string()),
@@ -329,8 +331,8 @@ fn forwarded_system_info(req: &StreamRequest) -> Vec<(String, String)> {
 }
 
 /// Reads, decompresses, splits and applies lines until EOF or an error (the reason).
-async fn receive(
-    stream: &mut TcpStream,
+async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
     ingest: &mut Ingest,
     compressed: bool,
     last_us: &AtomicI64,

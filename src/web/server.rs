@@ -10,13 +10,16 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::router;
 use crate::daemon::AgentState;
 
 /// Serves HTTP/1.1 (keep-alive) on one accepted connection.
-pub async fn serve_http(stream: TcpStream, peer: SocketAddr, state: Arc<AgentState>) {
+pub async fn serve_http<S>(stream: S, peer: SocketAddr, state: Arc<AgentState>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
     if let Err(e) = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)

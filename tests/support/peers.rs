@@ -197,6 +197,17 @@ impl Netdata {
     /// Starts netdata with `db_mode`, only the internal plugins listed enabled (`proc`,
     /// `diskspace`, `idlejitter`), and `stream_conf` as its stream.conf.
     pub fn start(name: &str, db_mode: &str, plugins: &[&str], stream_conf: &str) -> Netdata {
+        Self::start_with_web(name, db_mode, plugins, stream_conf, "")
+    }
+
+    /// As [`Netdata::start`], with `web_extra` lines added to its `[web]` section (TLS).
+    pub fn start_with_web(
+        name: &str,
+        db_mode: &str,
+        plugins: &[&str],
+        stream_conf: &str,
+        web_extra: &str,
+    ) -> Netdata {
         require_netdata();
         let dir = TempDir::new(&format!("nd-{name}"));
         let d = dir.path();
@@ -217,7 +228,7 @@ impl Netdata {
              [logs]\n    debug log = {d}/log/debug.log\n    error log = {d}/log/error.log\n    access log = {d}/log/access.log\n\
              [health]\n    enabled = no\n[ml]\n    enabled = no\n[registry]\n    enabled = no\n[cloud]\n    enabled = no\n\
              [plugins]\n    enable running new plugins = no\n    proc = {}\n    diskspace = {}\n    idlejitter = {}\n    cgroups = no\n    tc = no\n    timex = no\n    checks = no\n    statsd = no\n    netdata monitoring = no\n    apps = no\n    python.d = no\n    charts.d = no\n    go.d = no\n    ebpf = no\n    perf = no\n    slabinfo = no\n    fping = no\n    ioping = no\n    cups = no\n    nfacct = no\n\
-             [web]\n    mode = static-threaded\n    bind to = 127.0.0.1:{port}\n    default port = {port}\n    allow connections from = *\n    allow streaming from = *\n",
+             [web]\n    mode = static-threaded\n    bind to = 127.0.0.1:{port}\n    default port = {port}\n    allow connections from = *\n    allow streaming from = *\n{web_extra}",
             on("proc"),
             on("diskspace"),
             on("idlejitter"),
