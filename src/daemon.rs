@@ -37,6 +37,8 @@ pub struct AgentState {
     pub allow_connections: tributary_config::SimplePattern,
     /// `[web] allow streaming from`: client IPs that may stream into this agent.
     pub allow_streaming: tributary_config::SimplePattern,
+    /// `[web] gzip compression level` when gzip is enabled.
+    pub gzip_level: Option<u32>,
     /// `[web] ssl certificate` / `ssl key`: the listener's TLS, and whether it is forced.
     pub tls: Option<crate::tls::ListenerTls>,
     /// Machine GUIDs of received hosts this agent forwards to its own parent (proxy).
@@ -254,6 +256,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         cache_dir: Some(cache_dir),
         proxied: std::sync::Mutex::new(std::collections::HashSet::new()),
         tls: listener_tls(&settings)?,
+        gzip_level: settings.gzip_level,
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
     });

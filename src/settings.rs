@@ -95,6 +95,8 @@ pub struct Settings {
     pub allow_connections_from: String,
     /// `[web] allow streaming from` (simple pattern of client IPs).
     pub allow_streaming_from: String,
+    /// `[web] enable gzip compression` and `gzip compression level`: the level, or None.
+    pub gzip_level: Option<u32>,
     /// `[web] ssl certificate` (PEM), when set and present.
     pub ssl_certificate: Option<PathBuf>,
     /// `[web] ssl key` (PEM), when set and present.
@@ -288,6 +290,17 @@ impl Settings {
             }
         };
         let bind_value = str_setting(cfg, "web", "bind to", "");
+        let gzip_level = if bool_setting(cfg, "web", "enable gzip compression", true)? {
+            Some(match lookup(cfg, "web", "gzip compression level") {
+                None => 3,
+                Some(e) => u32::try_from(e.as_u64()?)
+                    .ok()
+                    .filter(|l| (1..=9).contains(l))
+                    .ok_or_else(|| SettingError::new(e, "expected a level from 1 to 9"))?,
+            })
+        } else {
+            None
+        };
         let ssl_file = |key: &str, default: &str| {
             let p = PathBuf::from(str_setting(cfg, "web", key, default));
             p.is_file().then_some(p)
@@ -334,6 +347,7 @@ impl Settings {
                 "localhost *",
             ),
             allow_streaming_from: str_setting(cfg, "web", "allow streaming from", "*"),
+            gzip_level,
             ssl_certificate,
             ssl_key,
             tls_mode,

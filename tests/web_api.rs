@@ -53,3 +53,47 @@ fn old_netdata_key_names_still_work() {
     // netdata rounds save/map rings to whole pages after a 400-byte header: 7200 -> 8092.
     assert_eq!(v["history"], 8092);
 }
+
+#[test]
+fn responses_are_gzipped_when_the_client_asks_unless_disabled() {
+    use crate::support::http_raw::http_request;
+    use std::io::Read as _;
+    let a = Agent::builder().set("plugins", "proc", "no").start();
+    let plain = http_request(a.port, "GET", "/api/v1/charts", &[]).unwrap();
+    assert_eq!(plain.header("content-encoding"), None);
+    let z = http_request(
+        a.port,
+        "GET",
+        "/api/v1/charts",
+        &[("Accept-Encoding", "deflate, gzip;q=1.0")],
+    )
+    .unwrap();
+    assert_eq!(z.status, 200);
+    assert_eq!(z.header("content-encoding"), Some("gzip"));
+    assert!(z.body.len() < plain.body.len());
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&z.body[..])
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    // Same document (timestamps inside may move between the two requests).
+    let (a_json, b_json): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&unzipped).unwrap(),
+        serde_json::from_slice(&plain.body).unwrap(),
+    );
+    assert_eq!(
+        a_json["charts"].as_object().map(|o| o.len()),
+        b_json["charts"].as_object().map(|o| o.len())
+    );
+    let off = Agent::builder()
+        .set("plugins", "proc", "no")
+        .set("web", "enable gzip compression", "no")
+        .start();
+    let r = http_request(
+        off.port,
+        "GET",
+        "/api/v1/info",
+        &[("Accept-Encoding", "gzip")],
+    )
+    .unwrap();
+    assert_eq!(r.header("content-encoding"), None);
+}

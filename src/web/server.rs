@@ -67,7 +67,20 @@ async fn handle(
     let keep_alive = header("connection").is_some_and(|c| c.eq_ignore_ascii_case("keep-alive"));
     let origin = header("origin").unwrap_or_else(|| "*".into());
     let now = super::api_v1::now_s();
-    let mut resp = Response::new(Full::new(Bytes::from(reply.body)));
+    let gzip = state.gzip_level.filter(|_| {
+        header("accept-encoding").is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        })
+    });
+    let (body, gzipped) = match gzip {
+        Some(level) if !reply.body.is_empty() => match gzip_body(reply.body.as_bytes(), level) {
+            Ok(z) => (Bytes::from(z), true),
+            Err(_) => (Bytes::from(reply.body), false),
+        },
+        _ => (Bytes::from(reply.body), false),
+    };
+    let mut resp = Response::new(Full::new(body));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -100,8 +113,23 @@ async fn handle(
         put("pragma", "no-cache");
         put("expires", &http_date(now + 1));
     }
+    if gzipped {
+        put("content-encoding", "gzip");
+    }
     for (k, v) in &reply.headers {
         put(k, v);
     }
     Ok(resp)
+}
+
+/// `Accept-Encoding: gzip` with `[web] enable gzip compression = yes`: the body, compressed at
+/// `[web] gzip compression level`.
+fn gzip_body(body: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::new(level),
+    );
+    enc.write_all(body)?;
+    enc.finish()
 }
