@@ -18,6 +18,8 @@ mod streaming;
 mod replication;
 // TLS on port 19999 and on streams, optional and forced, both ways with real netdata.
 mod tls;
+// The headless collector's footprint (release build): under 5 MB RSS while streaming.
+mod footprint;
 // External plugins: discovery, switches, environment, restart and disable rules, bad output,
 // no process left after stop, netdata's charts.d.plugin.
 mod plugins;

@@ -432,8 +432,8 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     let mut encoder = caps.contains(Caps::COMPRESSION).then(FrameEncoder::new);
-    let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut wire: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut out: Vec<u8> = Vec::with_capacity(SPARE_BUFFER_BYTES);
+    let mut wire: Vec<u8> = Vec::with_capacity(SPARE_BUFFER_BYTES);
     let mut from_parent = vec![0u8; 4096];
     let mut parent_lines = ParentLines::default();
     let mut requests: VecDeque<ReplayRequest> = VecDeque::new();
@@ -482,8 +482,20 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         out.clear();
+        // A burst (definitions at connect, replication replies) must not keep its memory:
+        // a headless collector lives in a few MB.
+        if out.capacity() > SPARE_BUFFER_BYTES * 4 {
+            out.shrink_to(SPARE_BUFFER_BYTES);
+        }
+        if wire.capacity() > SPARE_BUFFER_BYTES * 4 {
+            wire.clear();
+            wire.shrink_to(SPARE_BUFFER_BYTES);
+        }
     }
 }
+
+/// The send buffers' size in steady state (one collection of a few hundred dimensions).
+const SPARE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// A parent's `REPLAY_CHART` waiting to be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -585,7 +597,10 @@ fn answer_requests(
     prefix: &str,
 ) {
     let mut reply = Vec::new();
-    while buffered_len(shared) < half_buffer {
+    // Replies go out in rounds of about this many bytes, so live collections interleave and
+    // the buffers stay small.
+    let budget = half_buffer.min(256 * 1024);
+    while buffered_len(shared) < budget {
         let Some(rq) = requests.pop_front() else {
             return;
         };

@@ -14,6 +14,7 @@ pub struct AgentBuilder {
     args: Vec<String>,
     dir: Option<PathBuf>,
     port: u16,
+    binary: Option<PathBuf>,
 }
 
 /// A running agent.
@@ -35,6 +36,7 @@ impl Agent {
             args: Vec::new(),
             dir: None,
             port: 0,
+            binary: None,
         }
     }
 }
@@ -55,6 +57,12 @@ impl AgentBuilder {
     /// Extra command-line arguments.
     pub fn arg(mut self, a: &str) -> Self {
         self.args.push(a.into());
+        self
+    }
+
+    /// Run this executable instead of the test build (the footprint test's release build).
+    pub fn binary(mut self, path: &Path) -> Self {
+        self.binary = Some(path.to_path_buf());
         self
     }
 
@@ -95,7 +103,11 @@ impl AgentBuilder {
             old.push(".previous");
             std::fs::rename(&log, old).unwrap();
         }
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tributary"));
+        let mut cmd = Command::new(
+            self.binary
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_tributary").into()),
+        );
         cmd.args(["-D", "-i", "127.0.0.1", "-p", &self.port.to_string()]);
         let mut sets = vec![
             (
