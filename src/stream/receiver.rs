@@ -229,11 +229,16 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
         }
     }
     ev.receiving(caps, memory_mode, host.entries());
+    state.health.child_connected(
+        &host,
+        settings.health_enabled,
+        settings.postpone_alarms_on_connect_secs,
+    );
 
     let update_every = settings
         .update_every
         .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
-    let mut ingest = Ingest::new(host, update_every, "");
+    let mut ingest = Ingest::new(Arc::clone(&host), update_every, "");
     let result = receive(
         &mut stream,
         &mut ingest,
@@ -242,6 +247,7 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: Arc<AgentStat
     )
     .await;
     state.receivers.unregister(&req.machine_guid, receiver_id);
+    state.health.child_disconnected(&host);
     match result {
         Ok(()) => ev.disconnected("the child closed the connection", ingest.collections),
         Err(reason) => ev.disconnected(&reason, ingest.collections),

@@ -242,7 +242,7 @@ pub fn dispatch(
     host: &Host,
     cmd: &str,
     params: &[(String, String)],
-    _raw_query: &str,
+    raw_query: &str,
 ) -> Reply {
     let now = now_s();
     match cmd {
@@ -250,13 +250,13 @@ pub fn dispatch(
         "charts" => charts(state, host),
         "chart" => chart(host, params),
         "data" => data::data(host, params, now - 1),
-        "alarms" => alarms::alarms(host, now),
-        "alarms_values" => alarms::alarms_values(host),
-        "alarm_log" => alarms::alarm_log(),
-        "alarm_variables" => alarms::alarm_variables(host, params),
-        "alarm_count" => alarms::alarm_count(),
+        "alarms" => alarms::alarms(state, host, now, raw_query),
+        "alarms_values" => alarms::alarms_values(state, host, raw_query),
+        "alarm_log" => alarms::alarm_log(state, host, params),
+        "alarm_variables" => alarms::alarm_variables(state, host, params),
+        "alarm_count" => alarms::alarm_count(state, host, params),
         "allmetrics" => allmetrics::allmetrics(state, host, params, None),
-        "badge.svg" => badge::badge(host, params, now),
+        "badge.svg" => badge::badge(state, host, params, now),
         "registry" => registry::registry(host, params),
         "aclk" => Reply::json("{\"aclk-available\":false}".into()),
         "function" | "functions" => {
