@@ -224,7 +224,7 @@ impl AgentHealth {
         drop(children);
         let postpone = i64::try_from(postpone_secs).unwrap_or(60);
         match self.engine.host(host.machine_guid()) {
-            None => self.engine.enable(host, true, now_s(), postpone),
+            None => self.engine.enable(host, true, now_s(), postpone, None),
             Some(h) if was.is_some() => {
                 let mut hh = h.lock().unwrap_or_else(|p| p.into_inner());
                 hh.postponed_until = now_s() + postpone;
@@ -275,9 +275,10 @@ pub fn start(state: Arc<AgentState>, stop: Arc<Stop>) -> std::io::Result<JoinHan
 fn run(state: &AgentState, stop: &Stop) {
     let health = &state.health;
     if health.enabled {
+        let labels = crate::web::api_v1::info::local_host_labels(state);
         health
             .engine
-            .enable(state.hosts.localhost(), false, now_s(), 0);
+            .enable(state.hosts.localhost(), false, now_s(), 0, Some(labels));
     } else {
         log::info!("HEALTH: health is disabled for localhost ([health] enabled = no)");
     }

@@ -52,14 +52,23 @@ impl Health {
         lock(&self.hosts).get(guid).cloned()
     }
 
-    /// Starts health for a host (no-op when running); `postpone` seconds from `now`.
-    pub fn enable(&self, host: &Arc<Host>, is_child: bool, now: i64, postpone: i64) {
+    /// Starts health for a host (no-op when running); `postpone` seconds from `now`;
+    /// `labels`: the host labels to match `host labels:` against (None: the received ones).
+    pub fn enable(
+        &self,
+        host: &Arc<Host>,
+        is_child: bool,
+        now: i64,
+        postpone: i64,
+        labels: Option<Vec<(String, String)>>,
+    ) {
         let mut hosts = lock(&self.hosts);
         if hosts.contains_key(host.machine_guid()) {
             return;
         }
         let config = self.config();
         let mut hh = HostHealth::new(Arc::clone(host), &config, &self.settings, is_child, now);
+        hh.labels = labels;
         if postpone > 0 {
             log::info!(
                 "HEALTH [{}]: Postponing health checks for {postpone} seconds, because it was just connected.",

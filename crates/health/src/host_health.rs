@@ -65,6 +65,8 @@ pub struct HostHealth {
     pub postponed_until: i64,
     /// Whether this is a child (notifications carry its machine GUID).
     pub is_child: bool,
+    /// Host labels known to the agent (localhost's system labels); None: the received ones.
+    pub labels: Option<Vec<(String, String)>>,
     defs: Vec<Arc<AlarmDef>>,
     keys: HashSet<(String, String)>,
     template_keys: HashMap<(String, String), String>,
@@ -74,9 +76,11 @@ pub struct HostHealth {
     last_processed: u32,
 }
 
-/// Whether a `host labels` pattern list matches the host's labels.
-fn host_labels_match(patterns: &str, host: &Host) -> bool {
-    let labels = host.labels.read().unwrap_or_else(|p| p.into_inner());
+/// Whether a `host labels` pattern list matches the host's labels (`fixed` when given, else
+/// the labels the host received).
+fn host_labels_match(patterns: &str, host: &Host, fixed: Option<&[(String, String)]>) -> bool {
+    let received = host.labels.read().unwrap_or_else(|p| p.into_inner());
+    let labels = fixed.unwrap_or(&received);
     let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let p = tributary_config::SimplePattern::new(patterns);
     pairs.iter().any(|kv| p.matches(kv))
@@ -132,6 +136,7 @@ impl HostHealth {
             log,
             postponed_until: 0,
             is_child,
+            labels: None,
             defs: Vec::new(),
             keys: HashSet::new(),
             template_keys: HashMap::new(),
@@ -219,7 +224,7 @@ impl HostHealth {
                     && def
                         .host_labels
                         .as_ref()
-                        .is_none_or(|l| host_labels_match(l, &self.host));
+                        .is_none_or(|l| host_labels_match(l, &self.host, self.labels.as_deref()));
                 if !ok {
                     continue;
                 }
