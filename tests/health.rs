@@ -161,3 +161,250 @@ fn stock_alarms_on_local_charts_are_netdatas() {
         ours_charts.len()
     );
 }
+
+/// A plugin defining `lab.drive` (family `labfam`, one dimension `v`) and setting `v` once
+/// a second to the number in `CTL` (0 when missing).
+fn write_drive_plugin(plugins: &Path, ctl: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(plugins).unwrap();
+    let body = format!(
+        "#!/bin/sh\n\
+         echo \"CHART lab.drive '' 'Lab drive' 'widgets' labfam lab.drive line 1000 1 '' 'lab' 'drive'\"\n\
+         echo \"DIMENSION v v absolute 1 1\"\n\
+         while true; do\n\
+           v=$(cat '{ctl}' 2>/dev/null || echo 0)\n\
+           echo \"BEGIN lab.drive\"\n\
+           echo \"SET v = $v\"\n\
+           echo \"END\"\n\
+           sleep 1\n\
+         done\n",
+        ctl = ctl.display()
+    );
+    let tmp = plugins.join(".lab.tmp");
+    std::fs::write(&tmp, body).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::rename(&tmp, plugins.join("lab.plugin")).unwrap();
+}
+
+fn set_drive(ctl: &Path, v: i64) {
+    let tmp = ctl.with_extension("tmp");
+    std::fs::write(&tmp, v.to_string()).unwrap();
+    std::fs::rename(&tmp, ctl).unwrap();
+}
+
+const LAB_CONF: &str = "
+alarm: lab_drive
+   on: lab.drive
+ calc: $v
+every: 1s
+ warn: $this > 10
+ crit: $this > 20
+units: widgets
+ info: lab drive on $family
+   to: sysadmin
+";
+
+/// An agent with only the drive plugin, the lab alarm, no stock health.
+fn lab_agent(dir: &Path) -> AgentBuilder {
+    let etc = dir.join("etc");
+    std::fs::create_dir_all(etc.join("health.d")).unwrap();
+    std::fs::write(etc.join("health.d/lab.conf"), LAB_CONF).unwrap();
+    write_drive_plugin(&dir.join("plugins.d"), &dir.join("ctl"));
+    Agent::builder()
+        .dir(dir)
+        .set("global", "hostname", "hlab")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+}
+
+fn alarm(port: u16, prefix: &str, key: &str) -> Option<serde_json::Value> {
+    let v = json(port, &format!("{prefix}/api/v1/alarms?all"));
+    v["alarms"].get(key).cloned()
+}
+
+fn wait_status(port: u16, prefix: &str, key: &str, status: &str) -> serde_json::Value {
+    wait_until(Duration::from_secs(20), &format!("{key} {status}"), || {
+        alarm(port, prefix, key).filter(|a| a["status"] == status)
+    })
+}
+
+#[test]
+fn debians_alarm_notify_sh_sends_through_its_custom_method() {
+    let script = Path::new(tributary_default_script());
+    assert!(
+        script.exists(),
+        "{} is missing: install netdata 1.37.1 (apt-get install -y netdata-core)",
+        script.display()
+    );
+    let dir = TempDir::new("health-notify");
+    let d = dir.path();
+    let out = d.join("custom.txt");
+    std::fs::create_dir_all(d.join("etc")).unwrap();
+    std::fs::write(
+        d.join("etc/health_alarm_notify.conf"),
+        format!(
+            "SEND_EMAIL=\"NO\"\nSEND_CUSTOM=\"YES\"\nDEFAULT_RECIPIENT_CUSTOM=\"labcustom\"\n\
+             custom_sender() {{\n  echo \"recipients=${{1}} status=${{status}} old_status=${{old_status}} name=${{name}} chart=${{chart}} value_string=${{value_string}} host=${{host}}\" >> '{}'\n  sent=$((sent + 1))\n}}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    set_drive(&d.join("ctl"), 0);
+    // no `script to execute on alarm`: the default is netdata's alarm-notify.sh
+    let agent = lab_agent(d)
+        .set("directories", "stock health config", STOCK)
+        .set("plugins", "proc", "no")
+        .start();
+    let key = "lab.drive.lab_drive";
+    let a = wait_status(agent.port, "", key, "CLEAR");
+    assert_eq!(a["exec"], tributary_default_script());
+    assert_eq!(a["info"], "lab drive on labfam");
+    let lines = |n: usize| {
+        wait_until(
+            Duration::from_secs(30),
+            &format!("{n} notifications"),
+            || {
+                let text = std::fs::read_to_string(&out).unwrap_or_default();
+                let v: Vec<String> = text.lines().map(str::to_string).collect();
+                (v.len() >= n).then_some(v)
+            },
+        )
+    };
+    set_drive(&d.join("ctl"), 15);
+    let l = lines(1);
+    assert_eq!(
+        l[0],
+        "recipients=labcustom status=WARNING old_status=CLEAR name=lab_drive chart=lab.drive value_string=15 widgets host=hlab"
+    );
+    set_drive(&d.join("ctl"), 25);
+    let l = lines(2);
+    assert_eq!(
+        l[1],
+        "recipients=labcustom status=CRITICAL old_status=WARNING name=lab_drive chart=lab.drive value_string=25 widgets host=hlab"
+    );
+    set_drive(&d.join("ctl"), 0);
+    let l = lines(3);
+    assert_eq!(
+        l[2],
+        "recipients=labcustom status=CLEAR old_status=CRITICAL name=lab_drive chart=lab.drive value_string=0 widgets host=hlab"
+    );
+    // the log shows the executed notifications with their exit code
+    let log = json(agent.port, "/api/v1/alarm_log");
+    let executed: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "lab_drive" && e["exec_run"].as_i64().unwrap() > 0)
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(executed, ["CLEAR", "CRITICAL", "WARNING"], "{log:#}");
+    assert!(log.as_array().unwrap().iter().all(|e| e["exec_code"] == 0));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(lines(3).len(), 3, "no further notifications");
+}
+
+fn tributary_default_script() -> &'static str {
+    "/usr/lib/netdata/plugins.d/alarm-notify.sh"
+}
+
+/// A capture script for `exec:`: appends its arguments, one per line after a `---`, to `out`.
+fn write_capture(path: &Path, out: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(
+        path,
+        format!(
+            "#!/bin/sh\n{{ echo \"--- $(date +%s)\"; for a in \"$@\"; do printf '%s\\n' \"$a\"; done; }} >> '{}'\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The captured notifications: `(capture time, args 1..)`.
+fn captures(out: &Path) -> Vec<(i64, Vec<String>)> {
+    let text = std::fs::read_to_string(out).unwrap_or_default();
+    let mut v: Vec<(i64, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(t) = line.strip_prefix("--- ") {
+            v.push((t.parse().unwrap(), Vec::new()));
+        } else if let Some(last) = v.last_mut() {
+            last.1.push(line.to_string());
+        }
+    }
+    v
+}
+
+#[test]
+fn the_health_log_survives_restarts_and_usr2_reloads_health_d() {
+    let dir = TempDir::new("health-restart");
+    let d = dir.path();
+    set_drive(&d.join("ctl"), 15);
+    let capture = d.join("capture.sh");
+    let out0 = d.join("captured-first.txt");
+    write_capture(&capture, &out0);
+    let script = capture.display().to_string();
+    let mut agent = lab_agent(d)
+        .set("health", "script to execute on alarm", &script)
+        .start();
+    let key = "lab.drive.lab_drive";
+    let first = wait_status(agent.port, "", key, "WARNING");
+    wait_until(
+        Duration::from_secs(10),
+        "the first WARNING notification",
+        || (captures(&out0).len() == 1).then_some(()),
+    );
+    let id = first["id"].as_u64().unwrap();
+    let log1 = json(agent.port, "/api/v1/alarm_log");
+    let latest1 = log1[0]["unique_id"].as_u64().unwrap();
+    assert_eq!(log1[0]["status"], "WARNING");
+    assert_eq!(agent.stop().code(), Some(0));
+    assert!(
+        d.join("lib/health").read_dir().unwrap().count() > 0,
+        "health log persisted under the lib directory"
+    );
+
+    // restart on the same directory: the log is back, the alarm keeps its id, ids continue,
+    // and the still-WARNING alarm is not notified again (netdata's "not sending again")
+    let out = d.join("captured.txt");
+    write_capture(&capture, &out);
+    let mut agent = lab_agent(d)
+        .set("health", "script to execute on alarm", &script)
+        .start();
+    let again = wait_status(agent.port, "", key, "WARNING");
+    assert_eq!(
+        again["id"].as_u64().unwrap(),
+        id,
+        "alarm id reused from the log"
+    );
+    let log2 = json(agent.port, "/api/v1/alarm_log");
+    let ids: Vec<u64> = log2
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["unique_id"].as_u64().unwrap())
+        .collect();
+    assert!(ids.contains(&latest1), "old entries are back: {ids:?}");
+    assert!(ids[0] > latest1, "unique ids continue: {ids:?}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        captures(&out).is_empty(),
+        "WARNING after WARNING is not notified again: {:?}",
+        captures(&out)
+    );
+
+    // SIGUSR2: a new file in health.d is read, the existing alarm is relinked
+    std::fs::write(
+        d.join("etc/health.d/more.conf"),
+        "alarm: lab_double\n on: lab.drive\n calc: $v * 2\n every: 1s\n crit: $this > 100\n",
+    )
+    .unwrap();
+    crate::support::signal(agent.pid(), "USR2");
+    let doubled = wait_until(Duration::from_secs(20), "the reloaded alarm", || {
+        alarm(agent.port, "", "lab.drive.lab_double").filter(|a| a["value"] == 30)
+    });
+    assert_eq!(doubled["status"], "CLEAR");
+    assert!(alarm(agent.port, "", key).is_some());
+    assert!(agent.log().contains("SIGUSR2 received"));
+    assert_eq!(agent.stop().code(), Some(0));
+}
