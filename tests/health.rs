@@ -408,3 +408,143 @@ fn the_health_log_survives_restarts_and_usr2_reloads_health_d() {
     assert!(agent.log().contains("SIGUSR2 received"));
     assert_eq!(agent.stop().code(), Some(0));
 }
+
+const KEY: &str = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+
+const DELAYED_CONF: &str = "
+alarm: lab_delayed
+   on: lab.drive
+ calc: $v
+every: 1s
+ warn: $this > 10
+ crit: $this > 20
+delay: up 2s down 3s
+   to: ops
+";
+
+fn lab_delayed(port: u16, prefix: &str) -> Option<serde_json::Value> {
+    alarm(port, prefix, "lab.drive.lab_delayed")
+}
+
+/// The lab_delayed notifications captured so far: (capture time, args).
+fn delayed_captures(out: &Path) -> Vec<(i64, Vec<String>)> {
+    captures(out)
+        .into_iter()
+        .filter(|(_, a)| a.get(6).is_some_and(|n| n == "lab_delayed"))
+        .collect()
+}
+
+#[test]
+fn a_child_and_its_parent_both_run_the_alarm_and_the_parent_sees_the_child_stop() {
+    let pdir = TempDir::new("health-parent");
+    let cdir = TempDir::new("health-child");
+    let (p, c) = (pdir.path(), cdir.path());
+    for d in [p, c] {
+        std::fs::create_dir_all(d.join("etc/health.d")).unwrap();
+        std::fs::write(d.join("etc/health.d/e2e.conf"), DELAYED_CONF).unwrap();
+        write_capture(&d.join("capture.sh"), &d.join("captured.txt"));
+    }
+    let script = |d: &Path| d.join("capture.sh").display().to_string();
+    let parent = Agent::builder()
+        .dir(p)
+        .set("global", "hostname", "hparent")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("health", "script to execute on alarm", &script(p))
+        .set("health", "child stopped streaming after seconds", "3")
+        .stream_conf(&format!(
+            "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    allow from = *\n    health enabled by default = auto\n    default postpone alarms on connect seconds = 3\n"
+        ))
+        .start();
+    set_drive(&c.join("ctl"), 0);
+    let mut child = lab_agent(c)
+        .set("health", "script to execute on alarm", &script(c))
+        .stream_conf(&format!(
+            "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{}\n    api key = {KEY}\n    reconnect delay seconds = 1\n",
+            parent.port
+        ))
+        .start();
+    let guid = std::fs::read_to_string(c.join("lib/registry/netdata.public.unique.id"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let on_parent = "/host/hlab";
+    for (port, prefix) in [(child.port, ""), (parent.port, on_parent)] {
+        wait_until(Duration::from_secs(30), "lab_delayed CLEAR", || {
+            lab_delayed(port, prefix).filter(|a| a["status"] == "CLEAR")
+        });
+    }
+    assert!(
+        parent.log().contains(
+            "[hlab]: Postponing health checks for 3 seconds, because it was just connected."
+        ),
+        "{}",
+        parent.log()
+    );
+
+    let steps = [
+        (15, "WARNING", "CLEAR", 2),
+        (25, "CRITICAL", "WARNING", 2),
+        (15, "WARNING", "CRITICAL", 3),
+        (0, "CLEAR", "WARNING", 3),
+    ];
+    for (n, (v, status, _, _)) in steps.iter().enumerate() {
+        set_drive(&c.join("ctl"), *v);
+        for d in [c, p] {
+            wait_until(
+                Duration::from_secs(20),
+                &format!("{status} notified"),
+                || (delayed_captures(&d.join("captured.txt")).len() > n).then_some(()),
+            );
+        }
+    }
+    for (d, where_, child_guid) in [(c, "child", ""), (p, "parent", guid.as_str())] {
+        let caps = delayed_captures(&d.join("captured.txt"));
+        assert_eq!(caps.len(), 4, "{where_}: {caps:?}");
+        let mut previous_when: Option<i64> = None;
+        for ((at, a), (v, status, old, delay)) in caps.iter().zip(steps) {
+            assert_eq!(a.len(), 29, "{where_}: {a:?}");
+            assert_eq!((a[9].as_str(), a[10].as_str()), (status, old), "{where_}");
+            assert_eq!(a[0], "ops");
+            assert_eq!(a[1], "hlab", "{where_}: the alarm's host is the child");
+            assert_eq!(a[7], "lab.drive");
+            assert_eq!(a[8], "labfam");
+            assert_eq!(a[11], v.to_string(), "{where_}: value");
+            assert_eq!(a[28], child_guid, "{where_}: child machine GUID");
+            let when: i64 = a[5].parse().unwrap();
+            let late = at - when;
+            assert!(
+                (delay..=delay + 2).contains(&late),
+                "{where_}: {status} notified {late} s after the event, delay is {delay} s"
+            );
+            if let Some(p) = previous_when {
+                assert_eq!(a[14], (when - p).to_string(), "{where_}: duration");
+            }
+            previous_when = Some(when);
+        }
+    }
+
+    // the child stops: its alarms on the parent freeze (auto), the parent raises the
+    // per-child "stopped streaming" alarm
+    let before = lab_delayed(parent.port, on_parent).unwrap();
+    assert_eq!(child.stop().code(), Some(0));
+    let stopped = wait_until(Duration::from_secs(30), "stopped_streaming_hlab", || {
+        alarm(
+            parent.port,
+            "",
+            "netdata.streaming_children.stopped_streaming_hlab",
+        )
+        .filter(|a| a["status"] == "CRITICAL")
+    });
+    assert_eq!(stopped["units"], "seconds");
+    let frozen = lab_delayed(parent.port, on_parent).expect("frozen alarm still listed");
+    assert_eq!(frozen["status"], "CLEAR");
+    assert!(frozen["last_updated"].as_i64() <= before["last_updated"].as_i64().map(|t| t + 1));
+    let pcaps = captures(&p.join("captured.txt"));
+    assert!(
+        pcaps.iter().any(|(_, a)| a[6] == "stopped_streaming_hlab"
+            && a[9] == "CRITICAL"
+            && a[1] == "hparent"),
+        "{pcaps:?}"
+    );
+}
