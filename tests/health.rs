@@ -548,3 +548,59 @@ fn a_child_and_its_parent_both_run_the_alarm_and_the_parent_sees_the_child_stop(
         "{pcaps:?}"
     );
 }
+
+#[test]
+fn health_can_be_disabled_for_localhost_and_for_children() {
+    let pdir = TempDir::new("health-off-parent");
+    let cdir = TempDir::new("health-off-child");
+    let (p, c) = (pdir.path(), cdir.path());
+    std::fs::create_dir_all(p.join("etc/health.d")).unwrap();
+    std::fs::write(p.join("etc/health.d/e2e.conf"), DELAYED_CONF).unwrap();
+    // the parent runs health for itself, but `health enabled by default = no` for the child
+    let parent = Agent::builder()
+        .dir(p)
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("health", "script to execute on alarm", "/bin/true")
+        .stream_conf(&format!(
+            "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    allow from = *\n    health enabled by default = no\n"
+        ))
+        .start();
+    set_drive(&c.join("ctl"), 30);
+    // the child has `[health] enabled = no`
+    let child = lab_agent(c)
+        .set("health", "enabled", "no")
+        .stream_conf(&format!(
+            "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{}\n    api key = {KEY}\n    reconnect delay seconds = 1\n",
+            parent.port
+        ))
+        .start();
+    wait_until(
+        Duration::from_secs(20),
+        "the child's chart on the parent",
+        || {
+            http_get(parent.port, "/host/hlab/api/v1/chart?chart=lab.drive")
+                .ok()
+                .filter(|(s, _)| *s == 200)
+        },
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    for (port, prefix) in [(child.port, ""), (parent.port, "/host/hlab")] {
+        let v = json(port, &format!("{prefix}/api/v1/alarms?all"));
+        assert_eq!(v["alarms"].as_object().unwrap().len(), 0, "{prefix}: {v}");
+        assert_eq!(
+            json(port, &format!("{prefix}/api/v1/alarm_log")),
+            serde_json::json!([])
+        );
+    }
+    assert!(child.log().contains("health is disabled for localhost"));
+    // the parent's own health runs: it watches the child's streaming
+    wait_until(Duration::from_secs(20), "the parent's own alarm", || {
+        alarm(
+            parent.port,
+            "",
+            "netdata.streaming_children.stopped_streaming_hlab",
+        )
+        .filter(|a| a["status"] == "CLEAR")
+    });
+}
