@@ -248,11 +248,11 @@ impl AgentHealth {
             e.1 = false;
         }
         let mut children = self.children.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = children.get_mut(host.machine_guid()) {
-            if *c == (ChildHealth::Running { auto: true }) {
-                *c = ChildHealth::Frozen;
-                log::info!("HEALTH [{}]: Health thread ended.", host.hostname());
-            }
+        if let Some(c) = children.get_mut(host.machine_guid())
+            && *c == (ChildHealth::Running { auto: true })
+        {
+            *c = ChildHealth::Frozen;
+            log::info!("HEALTH [{}]: Health thread ended.", host.hostname());
         }
     }
 

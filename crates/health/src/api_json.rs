@@ -342,7 +342,7 @@ pub fn alarm_count(h: &HostHealth, statuses: &[Status], contexts: &[String]) -> 
                 statuses.contains(&a.status)
             }
         })
-        .filter(|a| contexts.is_empty() || contexts.iter().any(|c| *c == a.context))
+        .filter(|a| contexts.is_empty() || contexts.contains(&a.context))
         .count()
 }
 

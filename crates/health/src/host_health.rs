@@ -444,22 +444,21 @@ impl HostHealth {
             now,
         };
         let (r, trace) = e.evaluate_traced(&scope);
-        if !self.alarms[i].precedence_reported {
-            if let Some(nd) = e.evaluate_as_netdata(&scope) {
-                if nd.ok() != r.ok() {
-                    let a = &self.alarms[i];
-                    log::warn!(
-                        "HEALTH [{}]: alarm '{}' ({}): expression '{}' gives {:?} with conventional precedence, netdata 1.37 would give {:?}",
-                        self.host.hostname(),
-                        a.full_name(),
-                        a.def.source(),
-                        e.source(),
-                        r.ok(),
-                        nd.ok()
-                    );
-                    self.alarms[i].precedence_reported = true;
-                }
-            }
+        if !self.alarms[i].precedence_reported
+            && let Some(nd) = e.evaluate_as_netdata(&scope)
+            && nd.ok() != r.ok()
+        {
+            let a = &self.alarms[i];
+            log::warn!(
+                "HEALTH [{}]: alarm '{}' ({}): expression '{}' gives {:?} with conventional precedence, netdata 1.37 would give {:?}",
+                self.host.hostname(),
+                a.full_name(),
+                a.def.source(),
+                e.source(),
+                r.ok(),
+                nd.ok()
+            );
+            self.alarms[i].precedence_reported = true;
         }
         (r.ok(), trace)
     }
@@ -475,11 +474,11 @@ impl HostHealth {
         let mut scratch = Vec::new();
         let mut runnable = vec![false; self.alarms.len()];
         // pass 1: lookups and calc
-        for i in 0..self.alarms.len() {
+        for (i, slot) in runnable.iter_mut().enumerate() {
             if !Self::runnable(&self.alarms[i], now) {
                 continue;
             }
-            runnable[i] = true;
+            *slot = true;
             let a = &mut self.alarms[i];
             a.old_value = a.value;
             let mut value = a.value;
@@ -498,10 +497,7 @@ impl HostHealth {
             self.alarms[i].value = value;
         }
         // pass 2: warn / crit and transitions
-        for i in 0..self.alarms.len() {
-            if !runnable[i] {
-                continue;
-            }
+        for (i, _) in runnable.iter().enumerate().filter(|(_, r)| **r) {
             let this = self.alarms[i].value;
             let warn = self.alarms[i].def.warn.clone().map(|w| {
                 let (v, t) = self.evaluate(i, &w, this, now);

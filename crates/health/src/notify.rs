@@ -69,7 +69,7 @@ pub fn build(h: &HostHealth, e: &LogEntry, settings: &HealthSettings) -> Notific
         }
         raised.push((&a.name, a.last_status_change, a.status));
     }
-    raised.sort_by(|x, y| y.1.cmp(&x.1));
+    raised.sort_by_key(|r| std::cmp::Reverse(r.1));
     let list = |only: Option<Status>| {
         raised
             .iter()

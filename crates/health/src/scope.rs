@@ -90,10 +90,10 @@ fn dim_variable(st: &ChartState, name: &str) -> Option<f64> {
             .or_else(|| dims.iter().position(|d| d.def.name == key))
     };
     // A dimension literally named `x_raw` wins over the suffix reading.
-    if suffix != 0 {
-        if let Some(i) = find(name) {
-            return Some(last_value(st, i));
-        }
+    if suffix != 0
+        && let Some(i) = find(name)
+    {
+        return Some(last_value(st, i));
     }
     let i = find(base)?;
     let d = &dims[i];
@@ -164,10 +164,9 @@ impl Scope<'_> {
                 if let Some(rest) = name
                     .strip_prefix(st.def.context.as_str())
                     .and_then(|r| r.strip_prefix('.'))
+                    && let Some(v) = dim_variable(&st, rest)
                 {
-                    if let Some(v) = dim_variable(&st, rest) {
-                        return Some(v);
-                    }
+                    return Some(v);
                 }
             }
             if let Some(v) = self.alarm_on_chart(ci, name) {
@@ -180,10 +179,10 @@ impl Scope<'_> {
     fn host_variable(&self, name: &str) -> Option<f64> {
         for (p, _) in name.match_indices('.') {
             let (chart, rest) = (&name[..p], &name[p + 1..]);
-            if let Some(&ci) = self.index.by_key.get(chart) {
-                if let Some(v) = self.chart_variable(ci, rest) {
-                    return Some(v);
-                }
+            if let Some(&ci) = self.index.by_key.get(chart)
+                && let Some(v) = self.chart_variable(ci, rest)
+            {
+                return Some(v);
             }
         }
         None
