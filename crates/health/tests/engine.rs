@@ -202,3 +202,85 @@ fn log_has_netdata_ids_and_links() {
     let newest = &hh.log.entries[0];
     assert_eq!(newest.unique_id + 1, hh.log.next_unique_id);
 }
+
+/// An engine over one chart `lab.drive` with `conf` as its only health.d file.
+fn engine_with(conf: &str) -> (Arc<Chart>, HostHealth, HealthSettings) {
+    let (host, chart, _, settings) = setup();
+    let parsed = config_file::parse(conf, Path::new("/etc/netdata/health.d/x.conf"));
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let config = HealthConfig {
+        defs: parsed.entities.into_iter().map(Arc::new).collect(),
+        ..Default::default()
+    };
+    let hh = HostHealth::new(host, &config, &settings, false, T0);
+    (chart, hh, settings)
+}
+
+/// Runs `values` (one per second from T0) and returns (second, status, old status) of every
+/// notification of alarm `name`.
+fn drive(
+    chart: &Chart,
+    hh: &mut HostHealth,
+    settings: &HealthSettings,
+    values: &[i64],
+    name: &str,
+) -> Vec<(i64, String, String)> {
+    let mut out = Vec::new();
+    for (k, &v) in values.iter().enumerate() {
+        let t = T0 + k as i64;
+        collect(chart, t, v);
+        let (notifications, _) = hh.run_once(settings, t);
+        for n in notifications.into_iter().filter(|n| n.args[6] == name) {
+            out.push((k as i64, n.args[9].clone(), n.args[10].clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn repeating_alarms_notify_on_their_timer_and_clear_once() {
+    let (chart, mut hh, settings) = engine_with(
+        "alarm: rep\n on: lab.drive\n calc: $v\n every: 1s\n warn: $this > 10\n crit: $this > 20\n repeat: warning 3s critical 2s\n",
+    );
+    // 0 ×2, 15 ×7, 25 ×5, 0 ×4
+    let values: Vec<i64> = [(0, 2), (15, 7), (25, 5), (0, 4)]
+        .iter()
+        .flat_map(|&(v, n)| std::iter::repeat_n(v, n))
+        .collect();
+    let got = drive(&chart, &mut hh, &settings, &values, "rep");
+    let s = |k: i64, a: &str, b: &str| (k, a.to_string(), b.to_string());
+    assert_eq!(
+        got,
+        [
+            s(2, "WARNING", "CLEAR"),
+            s(5, "WARNING", "CLEAR"),
+            s(8, "WARNING", "CLEAR"),
+            s(10, "CRITICAL", "WARNING"),
+            s(12, "CRITICAL", "WARNING"),
+            s(14, "CLEAR", "CRITICAL"),
+        ],
+        "timer is last_repeat, not reset by the status change; one CLEAR"
+    );
+}
+
+#[test]
+fn no_clear_notification_and_superseded_delays() {
+    let (chart, mut hh, settings) = engine_with(
+        "alarm: nc\n on: lab.drive\n calc: $v\n every: 1s\n warn: $this > 10\n options: no-clear-notification\n\n\
+         alarm: flap\n on: lab.drive\n calc: $v\n every: 1s\n warn: $this > 10\n delay: up 3s down 3s\n",
+    );
+    // nc: WARNING notified, CLEAR not. flap: 15 for 1 s only (superseded inside its delay).
+    let values = [0, 0, 15, 0, 0, 0, 0, 0, 0, 0];
+    let nc = drive(&chart, &mut hh, &settings, &values, "nc");
+    assert_eq!(nc, [(2, "WARNING".to_string(), "CLEAR".to_string())]);
+    let flap: Vec<_> = hh
+        .log
+        .entries
+        .iter()
+        .filter(|e| e.name == "flap" && e.has(tributary_health::log::FLAG_EXEC_RUN))
+        .collect();
+    assert!(
+        flap.is_empty(),
+        "a change undone inside its delay is never notified"
+    );
+}
