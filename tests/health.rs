@@ -604,3 +604,127 @@ fn health_can_be_disabled_for_localhost_and_for_children() {
         .filter(|a| a["status"] == "CLEAR")
     });
 }
+
+const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/health");
+
+/// Values that depend on when the capture ran or on netdata's float rounding of the window
+/// (`$after`/`$before`, spec §5.4), on where the 10-second window of `s = time % 10` starts
+/// (order-dependent methods), on the captured `$now`, and the five expressions netdata's
+/// precedence evaluates differently (checked by the crate's expression table).
+const NOT_COMPARED: &[&str] = &[
+    "lab.multi.l_after",
+    "lab.multi.l_before_minus_now",
+    "lab.multi.l_window",
+    "lab.multi.l_window_aligned",
+    "lab.seq.l_at",
+    "lab.seq.m_ses",
+    "lab.seq.m_des",
+    "lab.seq.m_incremental_sum",
+    "lab.expr.e05",
+    "lab.expr.e06",
+    "lab.expr.e07",
+    "lab.expr.e09",
+    "lab.expr.e10",
+    "lab.expr.e57",
+    "lab.expr.e59",
+    "lab.expr.e60",
+];
+
+#[test]
+fn netdatas_lab_configuration_gives_netdatas_alarms_and_values() {
+    let lab = Path::new(LAB);
+    let dir = TempDir::new("health-lab");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("etc/health.d")).unwrap();
+    std::fs::create_dir_all(d.join("plugins.d")).unwrap();
+    for f in [
+        "expr.conf",
+        "lookup.conf",
+        "methods.conf",
+        "tmpl.conf",
+        "sm.conf",
+        "invalid.conf",
+    ] {
+        let text = std::fs::read_to_string(lab.join("lab/health.d").join(f)).unwrap();
+        std::fs::write(
+            d.join("etc/health.d").join(f),
+            text.replace("CAPTURE_EXEC", "/bin/true"),
+        )
+        .unwrap();
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let p = d.join("plugins.d/hlab.plugin");
+        std::fs::copy(lab.join("lab/hlab.plugin"), &p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let agent = Agent::builder()
+        .dir(d)
+        .set("global", "hostname", "hlab")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("health", "script to execute on alarm", "/bin/true")
+        .start();
+    // the methods need 10 s of lab.seq
+    wait_until(
+        Duration::from_secs(40),
+        "the lab alarms with values",
+        || {
+            let v = json(agent.port, "/api/v1/alarms?all");
+            let ok = v["alarms"]
+                .get("lab.seq.m_sum")
+                .is_some_and(|a| a["value"] == 45);
+            ok.then_some(())
+        },
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let ours = json(agent.port, "/api/v1/alarms?all");
+    let ours = ours["alarms"].as_object().unwrap();
+    let theirs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.join("lab-run/alarms-final.json")).unwrap(),
+    )
+    .unwrap();
+    let theirs = theirs["alarms"].as_object().unwrap();
+    let charts = ["lab.expr", "lab.multi", "lab.seq", "lab.fe1", "lab.fe2"];
+    let keys = |m: &serde_json::Map<String, serde_json::Value>| -> BTreeSet<String> {
+        m.iter()
+            .filter(|(_, a)| charts.contains(&a["chart"].as_str().unwrap()))
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    assert_eq!(
+        keys(ours),
+        keys(theirs),
+        "the same alarms on the lab charts"
+    );
+    let mut differ = Vec::new();
+    let mut compared = 0;
+    for k in keys(theirs) {
+        if NOT_COMPARED.contains(&k.as_str()) {
+            continue;
+        }
+        let (t, o) = (&theirs[&k], &ours[&k]);
+        let same = match (t["value"].as_f64(), o["value"].as_f64()) {
+            (None, None) => true,
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-6 * a.abs().max(1.0),
+            _ => false,
+        };
+        let same_expr = ["calc", "warn", "crit"]
+            .iter()
+            .all(|e| t.get(*e).is_some() == o.get(*e).is_some());
+        if !same || !same_expr || t["status"] != o["status"] {
+            differ.push(format!(
+                "{k}: netdata {} {} / tributary {} {}",
+                t["value"], t["status"], o["value"], o["status"]
+            ));
+        }
+        compared += 1;
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {compared} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+    assert!(compared > 100, "{compared}");
+}

@@ -2,74 +2,147 @@
 
 use crate::lookup::Method;
 
-/// Reduces `points` (oldest first, no NaN) with `method`; NaN when there are none.
+/// Reduces `points` (oldest first, no NaN) with `method`; NaN when there are none. The
+/// semantics are those of netdata's data API groupings (as `src/web/query.rs` implements them
+/// for `/api/v1/data`): `min`/`max` pick the value of smallest/largest magnitude, `ses`/`des`
+/// smooth with alpha = 2 / (min(points, 15) + 1), percentiles and trimmed means average a
+/// share of the sorted points, trimmed medians cut by value range.
 pub fn group(method: Method, points: &mut [f64]) -> f64 {
     let n = points.len();
     if n == 0 {
         return f64::NAN;
     }
     let nf = n as f64;
+    let alpha = 2.0 / (nf.min(15.0) + 1.0);
     match method {
         Method::Average => points.iter().sum::<f64>() / nf,
-        Method::Min => points.iter().copied().fold(f64::INFINITY, f64::min),
-        Method::Max => points.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        Method::Min => extreme(points, |v, e| v.abs() < e.abs()),
+        Method::Max => extreme(points, |v, e| v.abs() > e.abs()),
         Method::Sum => points.iter().sum(),
-        Method::IncrementalSum => points[n - 1] - points[0],
-        Method::Median => {
-            sort(points);
-            median_sorted(points)
+        Method::IncrementalSum => {
+            if n == 1 {
+                0.0
+            } else {
+                points[n - 1] - points[0]
+            }
         }
-        Method::TrimmedMedian(pct) => {
-            sort(points);
-            let t = trim(points, pct);
-            median_sorted(t)
-        }
-        Method::TrimmedMean(pct) => {
-            sort(points);
-            let t = trim(points, pct);
-            t.iter().sum::<f64>() / t.len() as f64
-        }
-        Method::Percentile(pct) => {
-            sort(points);
-            // the average of the values up to the percentile
-            let keep = ((nf * f64::from(pct) / 100.0).floor() as usize).clamp(1, n);
-            points[..keep].iter().sum::<f64>() / keep as f64
-        }
+        Method::Median => median(points, 0.0),
+        Method::TrimmedMedian(pct) => median(points, f64::from(pct) / 100.0),
+        Method::TrimmedMean(pct) => share_average(points, 1.0 - f64::from(pct) / 100.0 * 2.0, true),
+        Method::Percentile(pct) => share_average(points, f64::from(pct) / 100.0, false),
         Method::Stddev => stddev(points),
         Method::Cv => {
             let mean = points.iter().sum::<f64>() / nf;
-            if mean == 0.0 {
-                f64::NAN
-            } else {
-                (stddev(points) / mean * 100.0).abs()
-            }
+            let v = stddev(points) / mean.abs() * 100.0;
+            if v.is_finite() { v } else { f64::NAN }
         }
         Method::CountIf => points.iter().filter(|v| **v == 0.0).count() as f64 * 100.0 / nf,
         Method::Ses => {
-            let alpha = 2.0 / (nf + 1.0);
             let mut level = points[0];
-            for v in &points[1..] {
+            for v in points.iter() {
                 level = alpha * v + (1.0 - alpha) * level;
             }
             level
         }
         Method::Des => {
-            let alpha = 2.0 / (nf + 1.0);
-            let beta = alpha;
-            let mut level = points[0];
-            let mut trend = if n > 1 { points[1] - points[0] } else { 0.0 };
-            for v in &points[1..] {
+            let (mut level, mut trend) = (points[0], points[0]);
+            for (i, v) in points.iter().enumerate().skip(1) {
+                if i == 1 {
+                    trend = v - trend;
+                    level = *v;
+                }
                 let last = level;
                 level = alpha * v + (1.0 - alpha) * (level + trend);
-                trend = beta * (level - last) + (1.0 - beta) * trend;
+                trend = alpha * (level - last) + (1.0 - alpha) * trend;
             }
             level
         }
     }
 }
 
+fn extreme(points: &[f64], better: impl Fn(f64, f64) -> bool) -> f64 {
+    let mut e = points[0];
+    for &v in &points[1..] {
+        if better(v, e) {
+            e = v;
+        }
+    }
+    e
+}
+
 fn sort(points: &mut [f64]) {
     points.sort_by(f64::total_cmp);
+}
+
+/// The median, after dropping the values within `trim` × (max − min) of either end.
+fn median(points: &mut [f64], trim: f64) -> f64 {
+    let n = points.len();
+    if n == 1 {
+        return points[0];
+    }
+    sort(points);
+    let s = &*points;
+    let (mut start, mut end) = (0, n - 1);
+    if trim > 0.0 {
+        let delta = (s[n - 1] - s[0]) * trim;
+        let (lo, hi) = (s[0] + delta, s[n - 1] - delta);
+        while start < n && s[start] < lo {
+            start += 1;
+        }
+        while end > start && s[end] > hi {
+            end -= 1;
+        }
+    }
+    if start >= end {
+        s[start.min(n - 1)]
+    } else {
+        median_sorted(&s[start..=end])
+    }
+}
+
+/// The average of the `share` (0..1) of the sorted points: the lowest ones (percentile) or the
+/// middle ones (trimmed mean), interpolating the next point for a fractional share; walked
+/// from the top when any value is negative.
+fn share_average(points: &mut [f64], share: f64, middle: bool) -> f64 {
+    let n = points.len();
+    if n == 1 {
+        return points[0];
+    }
+    sort(points);
+    let s = &*points;
+    let (min, max) = (s[0], s[n - 1]);
+    if min == max {
+        return min;
+    }
+    let use_n = ((n as f64 * share) as usize).max(1);
+    let pct_use = use_n as f64 / n as f64;
+    let delta = share - pct_use;
+    let (mut interp, mut last_w) = (0.0, 0.0);
+    if delta > 0.0 {
+        let one = (use_n + 1) as f64 / n as f64 - pct_use;
+        interp = delta / one;
+        last_w = 1.0 - interp;
+    }
+    let skip = if middle { (n - use_n) / 2 } else { 0 } as i64;
+    let (start, step): (i64, i64) = if min >= 0.0 && max >= 0.0 {
+        (skip, 1)
+    } else {
+        (n as i64 - 1 - skip, -1)
+    };
+    let stop = start + step * use_n as i64;
+    let last = stop - step;
+    let mut sum = 0.0;
+    let mut i = start;
+    while i != stop {
+        sum += s[i as usize];
+        i += step;
+    }
+    let mut counted = use_n;
+    if interp > 0.0 && stop >= 0 && (stop as usize) < n {
+        sum += s[stop as usize] * interp + s[last as usize] * last_w;
+        counted += 1;
+    }
+    sum / counted as f64
 }
 
 /// netdata's `median_on_sorted_series`: for an even count above 2 it averages the elements
@@ -85,15 +158,6 @@ fn median_sorted(s: &[f64]) -> f64 {
         }
         n => s[n / 2],
     }
-}
-
-fn trim(s: &[f64], pct: u8) -> &[f64] {
-    let n = s.len();
-    let cut = (n as f64 * f64::from(pct) / 100.0) as usize;
-    if 2 * cut >= n {
-        return s;
-    }
-    &s[cut..n - cut]
 }
 
 fn stddev(points: &[f64]) -> f64 {
@@ -126,5 +190,24 @@ mod tests {
         assert!((on_0_to_9(Method::Cv) - 67.281119).abs() < 1e-5);
         assert_eq!(on_0_to_9(Method::CountIf), 10.0);
         assert_eq!(on_0_to_9(Method::TrimmedMedian(5)), 5.5);
+        assert!((on_0_to_9(Method::Percentile(95)) - 4.45).abs() < 1e-9);
+        assert_eq!(on_0_to_9(Method::TrimmedMean(5)), 4.0);
+        assert_eq!(on_0_to_9(Method::Max), 9.0);
+        // the lab's window of s = time % 10 was 1..9,0 in the capture
+        // (fixtures/health/lookup-and-template-results.json)
+        let lab = || -> Vec<f64> { (1..10).chain(0..1).map(f64::from).collect() };
+        assert!((group(Method::Ses, &mut lab()) - 4.4211867).abs() < 1e-7);
+        assert!((group(Method::Des, &mut lab()) - 8.0198347).abs() < 1e-7);
+        assert_eq!(group(Method::IncrementalSum, &mut lab()), -1.0);
+        // and the spec's figures (ses 4.2392144, des 5.5988504) are the window 6..9,0..5
+        let spec = || -> Vec<f64> { (6..10).chain(0..6).map(f64::from).collect() };
+        assert!((group(Method::Ses, &mut spec()) - 4.2392144).abs() < 1e-7);
+        assert!((group(Method::Des, &mut spec()) - 5.5988504).abs() < 1e-7);
+        let mut v = vec![-10.0, 5.0];
+        assert_eq!(
+            group(Method::Max, &mut v),
+            -10.0,
+            "netdata's max is by magnitude"
+        );
     }
 }

@@ -114,7 +114,7 @@ pub fn run(
             continue;
         }
         if o.percentage {
-            all_total += v.abs();
+            all_total += v;
         }
         if selected {
             any = true;
