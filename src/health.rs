@@ -214,6 +214,13 @@ impl AgentHealth {
         if enabled == Boolean::No {
             return;
         }
+        if host.memory_mode() == tributary_rrd::MemoryMode::None {
+            log::info!(
+                "HEALTH [{}]: no health for a host without a database (memory mode none)",
+                host.hostname()
+            );
+            return;
+        }
         let mut children = self.children.lock().unwrap_or_else(|p| p.into_inner());
         let was = children.insert(
             host.machine_guid().to_string(),
@@ -274,7 +281,10 @@ pub fn start(state: Arc<AgentState>, stop: Arc<Stop>) -> std::io::Result<JoinHan
 
 fn run(state: &AgentState, stop: &Stop) {
     let health = &state.health;
-    if health.enabled {
+    let localhost_db = state.hosts.localhost().memory_mode() != tributary_rrd::MemoryMode::None;
+    if health.enabled && !localhost_db {
+        log::info!("HEALTH: no health for localhost: it keeps no database ([db] mode = none)");
+    } else if health.enabled {
         let labels = crate::web::api_v1::info::local_host_labels(state);
         health
             .engine

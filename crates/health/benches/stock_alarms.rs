@@ -148,7 +148,7 @@ fn build(hosts: usize) -> (Vec<HostHealth>, HealthSettings) {
                 let mut st = chart.lock();
                 st.begin(now_us, if t == 0 { 0 } else { 1_000_000 });
                 for d in 0..*n {
-                    let v = ((t * 7 + (c * 13 + d * 31) as i64) % 100) as i64;
+                    let v = (t * 7 + (c * 13 + d * 31) as i64) % 100;
                     st.set(d, v, now_us);
                 }
                 st.done(now_us);

@@ -73,7 +73,6 @@ pub struct HostHealth {
     seen: HashMap<String, u64>,
     index: ChartIndex,
     next_alarm_id: u32,
-    last_processed: u32,
 }
 
 /// Whether a `host labels` pattern list matches the host's labels (`fixed` when given, else
@@ -92,18 +91,21 @@ fn pattern_ok(p: &Option<crate::config_file::Pattern>, values: &[&str]) -> bool 
 }
 
 fn substitute_info(info: &str, st: &ChartState) -> String {
-    let mut out = info.replace("$family", &st.def.family);
-    while let Some(p) = out.find("$label:") {
-        let rest = &out[p + 7..];
-        let end = rest.find(' ').unwrap_or(rest.len());
-        let key = &rest[..end];
-        let value = st
-            .labels
-            .iter()
-            .find(|l| l.name == key)
-            .map_or_else(|| key.to_string(), |l| l.value.clone());
-        out = format!("{}{}{}", &out[..p], value, &rest[end..]);
+    let text = info.replace("$family", &st.def.family);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(p) = rest.find("$label:") {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + 7..];
+        let end = after.find(' ').unwrap_or(after.len());
+        let key = &after[..end];
+        match st.labels.iter().find(|l| l.name == key) {
+            Some(l) => out.push_str(&l.value),
+            None => out.push_str(key),
+        }
+        rest = &after[end..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -143,7 +145,6 @@ impl HostHealth {
             seen: HashMap::new(),
             index: ChartIndex::default(),
             next_alarm_id,
-            last_processed: 0,
         };
         h.set_config(config);
         h
@@ -593,8 +594,7 @@ impl HostHealth {
         let n = self.log.entries.len();
         for k in (0..n).rev() {
             let e = &self.log.entries[k];
-            if e.unique_id < self.last_processed
-                || e.has(hlog::FLAG_PROCESSED)
+            if e.has(hlog::FLAG_PROCESSED)
                 || e.has(hlog::FLAG_UPDATED)
                 || e.has(hlog::FLAG_IS_REPEATING)
                 || now < e.delay_up_to_timestamp
@@ -671,4 +671,43 @@ pub fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use tributary_rrd::{ChartDef, ChartLabel, HostConfig, MemoryMode};
+
+    use super::*;
+
+    #[test]
+    fn info_substitutes_family_and_labels_once() {
+        let host = Host::new(HostConfig {
+            hostname: "h".into(),
+            machine_guid: "g".into(),
+            memory_mode: MemoryMode::Ram,
+            history: 10,
+            cache_dir: None,
+            os: "linux".into(),
+            timezone: "UTC".into(),
+        });
+        let chart = host.chart(
+            ChartDef {
+                id: "a.b".into(),
+                name: "a.b".into(),
+                family: "fam".into(),
+                ..Default::default()
+            },
+            0,
+        );
+        let mut st = chart.lock();
+        st.labels.push(ChartLabel {
+            name: "mount".into(),
+            value: "$label:mount".into(),
+            source: 1,
+        });
+        assert_eq!(
+            substitute_info("on $family at $label:mount now $label:none", &st),
+            "on fam at $label:mount now none"
+        );
+    }
 }
