@@ -276,6 +276,24 @@ fn debians_alarm_notify_sh_sends_through_its_custom_method() {
         l[0],
         "recipients=labcustom status=WARNING old_status=CLEAR name=lab_drive chart=lab.drive value_string=15 widgets host=hlab"
     );
+    // the badge shows the alarm's value and status color, /api/v1/chart lists the alarm
+    let (status, svg) = http_get(
+        agent.port,
+        "/api/v1/badge.svg?chart=lab.drive&alarm=lab_drive",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        svg.contains(">15 widgets<") && svg.contains("#fe7d37"),
+        "{svg}"
+    );
+    let chart = json(agent.port, "/api/v1/chart?chart=lab.drive");
+    assert_eq!(chart["alarms"]["lab_drive"]["status"], "WARNING");
+    assert_eq!(json(agent.port, "/api/v1/info")["alarms"]["warning"], 1);
+    assert_eq!(
+        http_get(agent.port, "/api/v1/alarm_count").unwrap().1,
+        "[1]\n"
+    );
     set_drive(&d.join("ctl"), 25);
     let l = lines(2);
     assert_eq!(

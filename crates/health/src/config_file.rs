@@ -676,6 +676,24 @@ mod tests {
     }
 
     #[test]
+    fn netdata_precedence_differences_are_reported_with_file_and_line() {
+        let p = parse(
+            "alarm: x\non: a.b\nevery: 1s\ncalc: 1 || 0 && 0\nwarn: ($this > 1) && 1\n",
+            Path::new("p.conf"),
+        );
+        assert_eq!(p.entities.len(), 1);
+        assert_eq!(
+            p.precedence_warnings.len(),
+            1,
+            "{:?}",
+            p.precedence_warnings
+        );
+        let w = &p.precedence_warnings[0];
+        assert_eq!((w.file.as_path(), w.line), (Path::new("p.conf"), 4));
+        assert!(w.message.contains("((1 || 0) && 0)"), "{}", w.message);
+    }
+
+    #[test]
     fn delay_defaults_max() {
         let mut d = Delay::default();
         parse_delay("down 15m multiplier 1.5", &mut d).unwrap();

@@ -250,3 +250,56 @@ pub fn alarm_value(
     })
     .flatten()
 }
+
+/// An alarm as `/api/v1/chart(s)` lists it under its chart.
+#[derive(Debug, Clone)]
+pub struct ChartAlarm {
+    /// Alarm name.
+    pub name: String,
+    /// Alarm id.
+    pub id: u32,
+    /// Status word.
+    pub status: &'static str,
+    /// Units.
+    pub units: String,
+    /// Seconds between evaluations.
+    pub update_every: i64,
+}
+
+/// The alarms of every chart of `host`, by chart id (collected with the host's health lock
+/// only, before any chart is locked: the health thread locks charts under its own lock).
+pub fn chart_alarms(
+    state: &AgentState,
+    host: &Host,
+) -> std::collections::HashMap<String, Vec<ChartAlarm>> {
+    let mut m: std::collections::HashMap<String, Vec<ChartAlarm>> =
+        std::collections::HashMap::new();
+    let _found = with_health(state, host, |hh| {
+        for a in &hh.alarms {
+            m.entry(a.chart_id.clone()).or_default().push(ChartAlarm {
+                name: a.name.clone(),
+                id: a.id,
+                status: a.status.as_str(),
+                units: a.units.clone(),
+                update_every: a.update_every,
+            });
+        }
+    });
+    m
+}
+
+/// `(normal, warning, critical)` alarm counts of a host (`/api/v1/info`'s `alarms`).
+pub fn alarm_counts(state: &AgentState, host: &Host) -> (usize, usize, usize) {
+    with_health(state, host, |hh| {
+        let mut c = (0, 0, 0);
+        for a in hh.alarms.iter().filter(|a| api_json::listed(a)) {
+            match a.status {
+                Status::Warning => c.1 += 1,
+                Status::Critical => c.2 += 1,
+                _ => c.0 += 1,
+            }
+        }
+        c
+    })
+    .unwrap_or((0, 0, 0))
+}
