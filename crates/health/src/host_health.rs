@@ -474,6 +474,7 @@ impl HostHealth {
         self.link(settings, now);
         let mut scratch = Vec::new();
         let mut runnable = vec![false; self.alarms.len()];
+        self.remove_obsolete(now);
         // pass 1: lookups and calc
         for (i, slot) in runnable.iter_mut().enumerate() {
             if !Self::runnable(&self.alarms[i], now) {
@@ -586,6 +587,38 @@ impl HostHealth {
             }
         }
         (out, wake)
+    }
+
+    /// Alarms of charts obsolete for more than 60 s since their last collection become
+    /// REMOVED (value NaN), with a log entry; repeating alarms are left alone, as netdata does.
+    fn remove_obsolete(&mut self, now: i64) {
+        for i in 0..self.alarms.len() {
+            let a = &self.alarms[i];
+            if a.status == Status::Removed || a.is_repeating() {
+                continue;
+            }
+            let gone = {
+                let st = a.chart.lock();
+                st.def.obsolete && now > st.clock().last_collected_us / 1_000_000 + 60
+            };
+            if !gone {
+                continue;
+            }
+            let e = self.entry(a, now, a.status, Status::Removed, a.value, f64::NAN);
+            self.log.add(e);
+            let a = &mut self.alarms[i];
+            a.next_event_id = a.next_event_id.wrapping_add(1);
+            a.old_status = a.status;
+            a.status = Status::Removed;
+            a.old_value = a.value;
+            a.value = f64::NAN;
+            a.last_status_change = now;
+            log::info!(
+                "HEALTH [{}]: Alert event for [{}], value [-], status [REMOVED].",
+                self.host.hostname(),
+                a.full_name()
+            );
+        }
     }
 
     /// Marks due entries processed and returns the notifications to run (§7.1).

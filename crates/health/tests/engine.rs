@@ -284,3 +284,28 @@ fn no_clear_notification_and_superseded_delays() {
         "a change undone inside its delay is never notified"
     );
 }
+
+#[test]
+fn alarms_of_obsolete_charts_are_removed_after_60_seconds() {
+    let (chart, mut hh, settings) =
+        engine_with("alarm: ob\n on: lab.drive\n calc: $v\n every: 1s\n warn: $this > 10\n");
+    let got = drive(&chart, &mut hh, &settings, &[15, 15, 15], "ob");
+    assert_eq!(got.len(), 1, "{got:?}");
+    chart.lock().def.obsolete = true;
+    let last = T0 + 2;
+    for t in [last + 30, last + 60] {
+        let _n = hh.run_once(&settings, t);
+        assert_eq!(hh.alarms[0].status, Status::Warning, "still at {t}");
+    }
+    let (notifications, _) = hh.run_once(&settings, last + 61);
+    assert!(notifications.is_empty(), "REMOVED is never notified");
+    let a = &hh.alarms[0];
+    assert_eq!(a.status, Status::Removed);
+    assert!(a.value.is_nan());
+    let e = &hh.log.entries[0];
+    assert_eq!(
+        (e.old_status, e.new_status),
+        (Status::Warning, Status::Removed)
+    );
+    assert_eq!(e.old_value, 15.0);
+}
