@@ -746,3 +746,41 @@ fn netdatas_lab_configuration_gives_netdatas_alarms_and_values() {
     );
     assert!(compared > 100, "{compared}");
 }
+
+#[test]
+fn a_child_kept_without_a_database_gets_no_health() {
+    let pdir = TempDir::new("health-nodb-parent");
+    let cdir = TempDir::new("health-nodb-child");
+    let (p, c) = (pdir.path(), cdir.path());
+    std::fs::create_dir_all(p.join("etc/health.d")).unwrap();
+    std::fs::write(p.join("etc/health.d/e2e.conf"), DELAYED_CONF).unwrap();
+    let parent = Agent::builder()
+        .dir(p)
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("health", "script to execute on alarm", "/bin/true")
+        .stream_conf(&format!(
+            "[{KEY}]\n    enabled = yes\n    default memory mode = none\n    allow from = *\n    health enabled by default = yes\n"
+        ))
+        .start();
+    set_drive(&c.join("ctl"), 30);
+    let child = lab_agent(c)
+        .set("health", "script to execute on alarm", "/bin/true")
+        .stream_conf(&format!(
+            "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{}\n    api key = {KEY}\n    reconnect delay seconds = 1\n",
+            parent.port
+        ))
+        .start();
+    // the child (with its own database) runs the alarm itself
+    wait_until(Duration::from_secs(30), "the child's own alarm", || {
+        alarm(child.port, "", "lab.drive.lab_drive").filter(|a| a["status"] == "CRITICAL")
+    });
+    wait_until(Duration::from_secs(20), "the parent's refusal", || {
+        parent
+            .log()
+            .contains("[hlab]: no health for a host without a database")
+            .then_some(())
+    });
+    let v = json(parent.port, "/host/hlab/api/v1/alarms?all");
+    assert_eq!(v["alarms"].as_object().unwrap().len(), 0, "{v}");
+}
