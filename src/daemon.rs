@@ -43,6 +43,8 @@ pub struct AgentState {
     pub tls: Option<crate::tls::ListenerTls>,
     /// Machine GUIDs of received hosts this agent forwards to its own parent (proxy).
     pub proxied: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Health: alarms of every host with health enabled.
+    pub health: crate::health::AgentHealth,
 }
 
 /// Microseconds since the epoch.
@@ -242,6 +244,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings.update_every
     );
 
+    let health = crate::health::AgentHealth::new(&cfg, &settings, &lib_dir);
     let state = Arc::new(AgentState {
         hosts: Hosts::new(Arc::clone(&localhost)),
         update_every: settings.update_every,
@@ -250,6 +253,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         receiver_defaults: tributary_config::ReceiverDefaults {
             history: u64::try_from(settings.history).unwrap_or(3600),
             memory_mode: settings.memory_mode.as_str().to_string(),
+            health_enabled: if health.enabled {
+                tributary_config::values::Boolean::Yes
+            } else {
+                tributary_config::values::Boolean::No
+            },
             ..tributary_config::ReceiverDefaults::default()
         },
         receivers: crate::stream::receiver::Receivers::default(),
@@ -259,6 +267,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         gzip_level: settings.gzip_level,
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
+        health,
     });
 
     // A headless child keeps a spool of its last collections, so that its parent can
@@ -280,6 +289,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let stop = tributary_collectors::heartbeat::Stop::new();
     let collectors =
         crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;
+    let health_thread = crate::health::start(Arc::clone(&state), Arc::clone(&stop))
+        .context("cannot start the health thread")?;
 
     let runtime = match settings.web_mode {
         WebMode::MultiThreaded => tokio::runtime::Builder::new_multi_thread()
@@ -328,6 +339,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for c in collectors {
         let _joined = c.join();
     }
+    let _joined = health_thread.join();
     let saved = state.hosts.save_all();
     if settings.memory_mode == MemoryMode::Save {
         log::info!("saved {saved} charts");
@@ -357,7 +369,8 @@ async fn wait_for_signals(state: &AgentState) -> anyhow::Result<()> {
                 log::info!("SIGUSR1 received, saved {n} charts");
             }
             _ = usr2.recv() => {
-                log::info!("SIGUSR2 received: no health configuration is loaded yet, nothing to reload");
+                log::info!("SIGUSR2 received, reloading health configuration");
+                state.health.reload();
             }
         }
     }

@@ -5,6 +5,8 @@
 mod cli;
 mod collect;
 mod daemon;
+mod health;
+mod health_streaming;
 mod ingest;
 mod listener;
 mod logging;

@@ -27,3 +27,6 @@ mod plugins;
 mod web_api;
 // Every request of netdata's captured API fixtures: same status, content type, JSON structure.
 mod web_fixtures;
+// Health: stock alarms vs a real netdata, notifications through alarm-notify.sh, the health
+// log, reloads, alarms of streamed children.
+mod health;

@@ -9,8 +9,10 @@
 //! alarm names exist on our side, so no path needs rewriting.
 //!
 //! Objects whose keys are data (chart ids, dimension ids, labels, alarms) are compared as
-//! maps: the shapes of their values, not their key sets. An empty side of a map or an array
-//! matches anything (no health engine yet: `alarms` maps are empty).
+//! maps: the shapes of their values, not their key sets (a value is compared with netdata's
+//! value of the same key when both have one, else with netdata's first). An empty side of a
+//! map or an array matches anything. The parent runs the stock health configuration, as the
+//! capture's netdata did, so that its alarms are compared with netdata's.
 //!
 //! Endpoints deliberately not implemented, asserted as netdata's 404
 //! `Unsupported v1 API command: NAME` (text/plain): `contexts`, `context`, `weights`,
@@ -98,8 +100,13 @@ fn compare(path: &str, ours: &Value, theirs: &Value, as_map: bool, errs: &mut Ve
     }
     match (ours, theirs) {
         (Value::Object(a), Value::Object(b)) if as_map => {
-            // every value of ours against the first of theirs with the same shape family
-            if let (Some(av), Some(bv)) = (a.values().next(), b.values().next()) {
+            // a value of ours against theirs of the same key (alarms differ in their optional
+            // keys: calc, warn, crit, lookup), else the first against the first
+            let pair = a
+                .iter()
+                .find_map(|(k, av)| b.get(k).map(|bv| (av, bv)))
+                .or_else(|| a.values().next().zip(b.values().next()));
+            if let Some((av, bv)) = pair {
                 compare(&format!("{path}.*"), av, bv, false, errs);
             }
         }
@@ -169,6 +176,12 @@ fn parse_json(body: &[u8]) -> Option<Value> {
 fn every_fixture_request_has_netdatas_status_type_and_structure() {
     let parent = Agent::builder()
         .set("global", "hostname", "parent")
+        .set(
+            "directories",
+            "stock health config",
+            "/usr/lib/netdata/conf.d/health.d",
+        )
+        .set("health", "script to execute on alarm", "/bin/true")
         .arg("-s")
         .arg(&proc_fixture())
         .stream_conf(&format!(

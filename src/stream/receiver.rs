@@ -242,11 +242,16 @@ where
         }
     }
     ev.receiving(caps, memory_mode, host.entries());
+    state.health.child_connected(
+        &host,
+        settings.health_enabled,
+        settings.postpone_alarms_on_connect_secs,
+    );
 
     let update_every = settings
         .update_every
         .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
-    let mut ingest = Ingest::new(host, update_every, "");
+    let mut ingest = Ingest::new(Arc::clone(&host), update_every, "");
     if caps.contains(Caps::REPLICATION) {
         ingest = ingest.with_replication(
             super::replication::ReplicationConfig {
@@ -266,6 +271,7 @@ where
     )
     .await;
     state.receivers.unregister(&req.machine_guid, receiver_id);
+    state.health.child_disconnected(&host);
     match result {
         Ok(()) => ev.disconnected("the child closed the connection", ingest.collections),
         Err(reason) => ev.disconnected(&reason, ingest.collections),

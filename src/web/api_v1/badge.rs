@@ -274,7 +274,12 @@ fn svg_reply(body: String, refresh: Option<i64>) -> Reply {
 }
 
 /// `/api/v1/badge.svg`.
-pub fn badge(host: &Host, params: &[(String, String)], now: i64) -> Reply {
+pub fn badge(
+    state: &crate::daemon::AgentState,
+    host: &Host,
+    params: &[(String, String)],
+    now: i64,
+) -> Reply {
     let get = |k: &str| param(params, k).filter(|v| !v.is_empty());
     let num = |k: &str, default: f64| get(k).map_or(default, leading_number);
     let scale = (num("scale", 100.0) / 100.0).clamp(0.1, 100.0);
@@ -289,9 +294,39 @@ pub fn badge(host: &Host, params: &[(String, String)], now: i64) -> Reply {
     };
     let st = chart.lock();
     if let Some(alarm) = get("alarm") {
-        // No health engine yet: the alarm has no value, as an uninitialized one.
+        // The alarm's value with its units, colored by its status (netdata's badge colors).
         let label = get("label").map_or_else(|| alarm.replace('_', " "), str::to_string);
-        return svg_reply(svg(&label, "-", &label_color, "#999", scale, fixed), None);
+        let chart_id = st.def.id.clone();
+        drop(st);
+        let found = super::alarms::alarm_value(state, host, &chart_id, alarm);
+        let (shown, vcolor) = match found {
+            Some((v, units, status)) => {
+                let units = get("units").map_or(units, str::to_string);
+                let precision = get("precision").map_or(-1, data::str2l);
+                let shown = if v.is_finite() {
+                    with_units(&format_value(v, precision), &units)
+                } else {
+                    "-".to_string()
+                };
+                let color = match status {
+                    tributary_health::status::Status::Critical => "#e05d44",
+                    tributary_health::status::Status::Warning => "#fe7d37",
+                    tributary_health::status::Status::Clear => "#4c1",
+                    _ => "#999",
+                };
+                (shown, color)
+            }
+            None => ("-".to_string(), "#999"),
+        };
+        let refresh = match get("refresh") {
+            Some("auto") => None,
+            Some(v) => Some(data::str2l(v)),
+            None => None,
+        };
+        return svg_reply(
+            svg(&label, &shown, &label_color, vcolor, scale, fixed),
+            refresh,
+        );
     }
     let mut p = data::parse(params, now - 1);
     if get("after").is_none() {

@@ -382,8 +382,10 @@ pub fn info(state: &AgentState, host: &Host) -> Reply {
             ", \"reachable\": {reachable}, \"hops\": {hops}, \"claim_id\": null, \"node_id\": null }}"
         );
     }
-    o.push_str(
-        "\n\t],\n\t\"alarms\": {\n\t\t\"normal\": 0,\n\t\t\"warning\": 0,\n\t\t\"critical\": 0\n\t}",
+    let (normal, warning, critical) = super::alarms::alarm_counts(state, host);
+    w!(
+        o,
+        "\n\t],\n\t\"alarms\": {{\n\t\t\"normal\": {normal},\n\t\t\"warning\": {warning},\n\t\t\"critical\": {critical}\n\t}}"
     );
     let sys = if is_local {
         local_system_info().clone()

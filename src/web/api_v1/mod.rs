@@ -39,7 +39,7 @@ pub fn netdata_version() -> String {
 
 /// One chart object of `charts`/`chart` (fixture `chart-system.cpu.json`), each line prefixed
 /// with `indent`.
-fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
+fn chart_json(o: &mut String, c: &ChartState, indent: &str, alarms: &[alarms::ChartAlarm]) {
     let d = &c.def;
     w!(o, "{indent}{{\n{indent}\t\"id\": ");
     string(o, &d.id);
@@ -98,8 +98,28 @@ fn chart_json(o: &mut String, c: &ChartState, indent: &str) {
     w!(o, "\n{indent}\t}}");
     w!(o, ",\n{indent}\t\"chart_variables\": {{\n{indent}\t}}");
     w!(o, ",\n{indent}\t\"green\": null,\n{indent}\t\"red\": null");
-    // No health engine yet: no alarm is attached to any chart.
-    w!(o, ",\n{indent}\t\"alarms\": {{\n\n{indent}\t}}");
+    w!(o, ",\n{indent}\t\"alarms\": {{\n");
+    for (i, a) in alarms.iter().enumerate() {
+        if i > 0 {
+            o.push_str(",\n");
+        }
+        w!(o, "{indent}\t\t");
+        string(o, &a.name);
+        w!(
+            o,
+            ": {{\n{indent}\t\t\t\"id\": {},\n{indent}\t\t\t\"status\": ",
+            a.id
+        );
+        string(o, a.status);
+        w!(o, ",\n{indent}\t\t\t\"units\": ");
+        string(o, &a.units);
+        w!(
+            o,
+            ",\n{indent}\t\t\t\"update_every\": {}\n{indent}\t\t}}",
+            a.update_every
+        );
+    }
+    w!(o, "\n{indent}\t}}");
     w!(o, ",\n{indent}\t\"chart_labels\": {{");
     for (i, l) in c.labels.iter().enumerate() {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
@@ -140,8 +160,10 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
     key(&mut o, false, "charts");
     o.push('{');
     let charts = host.charts();
+    let chart_alarms = alarms::chart_alarms(state, host);
     let mut dims = 0;
     let mut listed = 0;
+    let mut alarm_count = 0;
     for c in &charts {
         let st = c.lock();
         if st.def.obsolete {
@@ -151,7 +173,9 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
         o.push_str(if listed == 0 { "\n\t\t" } else { ",\n\t\t" });
         string(&mut o, &st.def.id);
         o.push_str(": ");
-        chart_json(&mut o, &st, "\t\t");
+        let list = chart_alarms.get(&st.def.id).map_or(&[][..], Vec::as_slice);
+        alarm_count += list.len();
+        chart_json(&mut o, &st, "\t\t", list);
         listed += 1;
     }
     o.push_str("\n\t}");
@@ -160,7 +184,7 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
     key(&mut o, false, "dimensions_count");
     w!(o, "{dims}");
     key(&mut o, false, "alarms_count");
-    o.push('0');
+    w!(o, "{alarm_count}");
     key(&mut o, false, "rrd_memory_bytes");
     w!(o, "{}", dims * host.entries() * 4);
     let hosts = state.hosts.all();
@@ -184,15 +208,19 @@ pub fn charts(state: &AgentState, host: &Host) -> Reply {
 }
 
 /// `/api/v1/chart?chart=ID` (id, else name).
-pub fn chart(host: &Host, params: &[(String, String)]) -> Reply {
+pub fn chart(state: &AgentState, host: &Host, params: &[(String, String)]) -> Reply {
     let Some(id) = param(params, "chart").filter(|s| !s.is_empty()) else {
         return Reply::error(400, "No chart id is given at the request.");
     };
     let Some(c) = host.find_chart_by_id_or_name(id) else {
         return Reply::error(404, format!("Chart is not found: {id}"));
     };
+    let chart_alarms = alarms::chart_alarms(state, host);
     let mut o = String::new();
-    chart_json(&mut o, &c.lock(), "");
+    let st = c.lock();
+    let list = chart_alarms.get(&st.def.id).map_or(&[][..], Vec::as_slice);
+    chart_json(&mut o, &st, "", list);
+    drop(st);
     let mut r = Reply::json(o);
     r.cacheable = true;
     r
@@ -243,21 +271,21 @@ pub fn dispatch(
     host: &Host,
     cmd: &str,
     params: &[(String, String)],
-    _raw_query: &str,
+    raw_query: &str,
 ) -> Reply {
     let now = now_s();
     match cmd {
         "info" => info::info(state, host),
         "charts" => charts(state, host),
-        "chart" => chart(host, params),
+        "chart" => chart(state, host, params),
         "data" => data::data(host, params, now - 1),
-        "alarms" => alarms::alarms(host, now),
-        "alarms_values" => alarms::alarms_values(host),
-        "alarm_log" => alarms::alarm_log(),
-        "alarm_variables" => alarms::alarm_variables(host, params),
-        "alarm_count" => alarms::alarm_count(),
+        "alarms" => alarms::alarms(state, host, now, raw_query),
+        "alarms_values" => alarms::alarms_values(state, host, raw_query),
+        "alarm_log" => alarms::alarm_log(state, host, params),
+        "alarm_variables" => alarms::alarm_variables(state, host, params),
+        "alarm_count" => alarms::alarm_count(state, host, params),
         "allmetrics" => allmetrics::allmetrics(state, host, params, None),
-        "badge.svg" => badge::badge(host, params, now),
+        "badge.svg" => badge::badge(state, host, params, now),
         "registry" => registry::registry(host, params),
         "streaming" => streaming::streaming(state, now),
         "aclk" => Reply::json("{\"aclk-available\":false}".into()),
