@@ -5,6 +5,7 @@
 mod cli;
 mod collect;
 mod daemon;
+mod exporting;
 mod ingest;
 mod listener;
 mod logging;
