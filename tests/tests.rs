@@ -20,3 +20,5 @@ mod plugins;
 mod web_api;
 // Every request of netdata's captured API fixtures: same status, content type, JSON structure.
 mod web_fixtures;
+// Exporting to real carbon, VictoriaMetrics and Prometheus; outages, backfill and faults.
+mod exporting;

@@ -83,6 +83,17 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// What [`Link::probe`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// No connection.
+    NotConnected,
+    /// Connected, the peer has not closed.
+    Alive,
+    /// The peer closed the connection (now dropped).
+    Closed,
+}
+
 /// Why a batch was not delivered.
 #[derive(Debug)]
 pub enum SendError {
@@ -276,17 +287,28 @@ impl Link {
         alive && s.set_nonblocking(false).is_ok()
     }
 
+    /// Before a send: whether the connection still stands. A line receiver acknowledges
+    /// nothing, so the only sign that what was written arrived is that the receiver has not
+    /// closed the connection since; [`Probe::Closed`] means the last batches may be lost.
+    pub fn probe(&mut self) -> Probe {
+        if self.stream.is_none() {
+            return Probe::NotConnected;
+        }
+        if self.peer_alive() {
+            return Probe::Alive;
+        }
+        log::error!(
+            "EXPORTING: instance {}: destination {} closed the socket",
+            self.cfg_name,
+            self.connected_to().unwrap_or("?")
+        );
+        self.close();
+        Probe::Closed
+    }
+
     /// Sends one batch body (with its HTTP request around it for the HTTP connectors) and, for
     /// HTTP, waits for the answer.
     pub fn send(&mut self, body: &[u8]) -> Result<(), SendError> {
-        if self.stream.is_some() && !self.peer_alive() {
-            log::error!(
-                "EXPORTING: instance {}: destination {} closed the socket",
-                self.cfg_name,
-                self.connected_to().unwrap_or("?")
-            );
-            self.close();
-        }
         if self.stream.is_none() {
             self.connect()?;
         }
@@ -484,8 +506,13 @@ pub struct Worker {
     charts_pattern: SimplePattern,
     encoder: Encoder,
     link: Link,
-    /// Per host machine GUID: the end of the last cycle the backend accepted.
+    /// Per host machine GUID: the end of the last cycle sent.
     progress: HashMap<String, i64>,
+    /// The same, as far as the backend is known to have it: HTTP answers confirm at once; on
+    /// line protocols a connection found still open confirms what was written on it.
+    confirmed: HashMap<String, i64>,
+    /// `as collected` batches written on the current connection, not confirmed yet.
+    unconfirmed: Vec<Vec<u8>>,
     /// The end of the last cycle (new hosts start there).
     last_before: i64,
     /// `as collected` batches not delivered yet, oldest first (at most `buffer on failures`).
@@ -519,6 +546,8 @@ impl Worker {
             ),
             link: Link::new(&cfg),
             progress: HashMap::new(),
+            confirmed: HashMap::new(),
+            unconfirmed: Vec::new(),
             last_before: start,
             pending: VecDeque::new(),
             retry_at: 0,
@@ -554,6 +583,7 @@ impl Worker {
                 && let Ok(t) = t.trim().parse::<i64>()
             {
                 self.progress.insert(guid.to_string(), t);
+                self.confirmed.insert(guid.to_string(), t);
             }
         }
         if !self.progress.is_empty() {
@@ -571,7 +601,7 @@ impl Worker {
             return;
         };
         let mut text = String::new();
-        for (g, t) in &self.progress {
+        for (g, t) in &self.confirmed {
             text.push_str(&format!("{g} {t}\n"));
         }
         let tmp = path.with_extension("progress.tmp");
@@ -678,6 +708,9 @@ impl Worker {
 
     fn failed(&mut self, now: i64, e: &SendError) {
         self.stats.failures += 1;
+        if matches!(e, SendError::Io(_)) && !self.cfg.connector.is_http() {
+            self.rewind();
+        }
         self.backoff = (self.backoff * 2).clamp(1, self.cfg.update_every.max(10));
         self.retry_at = now + self.backoff;
         let msg = match e {
@@ -711,11 +744,40 @@ impl Worker {
     /// is sent or the destination failed.
     pub fn cycle(&mut self, now: i64) {
         let before = now;
+        match self.link.probe() {
+            Probe::Alive => self.confirm(),
+            Probe::Closed => self.rewind(),
+            Probe::NotConnected => {}
+        }
         match self.cfg.data_source {
             DataSource::AsCollected => self.cycle_as_collected(before),
             _ => self.cycle_from_database(before),
         }
         self.last_before = before;
+    }
+
+    /// Everything written so far is known to have arrived.
+    fn confirm(&mut self) {
+        self.confirmed.clone_from(&self.progress);
+        self.unconfirmed.clear();
+    }
+
+    /// The connection closed after batches were written on it: send them again.
+    fn rewind(&mut self) {
+        if self.progress != self.confirmed || !self.unconfirmed.is_empty() {
+            log::info!(
+                "EXPORTING: instance {}: the last batches written before the connection closed are sent again",
+                self.cfg.name
+            );
+        }
+        self.progress.clone_from(&self.confirmed);
+        for b in self.unconfirmed.drain(..).rev() {
+            self.pending.push_front(b);
+        }
+        while self.pending.len() > self.cfg.buffer_on_failures {
+            self.pending.pop_front();
+            self.stats.batches_lost += 1;
+        }
     }
 
     fn cycle_as_collected(&mut self, before: i64) {
@@ -746,7 +808,11 @@ impl Worker {
             let body = body.clone();
             match self.link.send(&body) {
                 Ok(()) => {
-                    self.pending.pop_front();
+                    if let Some(b) = self.pending.pop_front()
+                        && !self.cfg.connector.is_http()
+                    {
+                        self.unconfirmed.push(b);
+                    }
                     self.delivered(0, len);
                 }
                 Err(SendError::Rejected(m)) => {
@@ -844,6 +910,9 @@ impl Worker {
                 starts[i] = before;
                 self.progress
                     .insert(hosts[i].host.machine_guid().to_string(), before);
+            }
+            if self.cfg.connector.is_http() {
+                self.confirm();
             }
         }
         self.save_progress();
