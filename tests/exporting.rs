@@ -158,6 +158,9 @@ fn dim(points: &BTreeMap<i64, (Option<f64>, Option<f64>)>, up: bool) -> BTreeMap
         .collect()
 }
 
+/// Reads back a receiver's points of (host, dimension).
+type Fetch<'a> = dyn Fn(&str, &str) -> Vec<(i64, f64)> + 'a;
+
 /// Waits until `fetch(host, dim)` gives at least `n` points that agree with the agent, for
 /// both hosts and both dimensions.
 fn wait_agreement(
@@ -166,7 +169,7 @@ fn wait_agreement(
     every: i64,
     agg: Agg,
     n: usize,
-    fetch: &dyn Fn(&str, &str) -> Vec<(i64, f64)>,
+    fetch: &Fetch<'_>,
 ) {
     wait_until(Duration::from_secs(90), what, || {
         let mut all = true;
@@ -596,7 +599,7 @@ fn rss_kb(pid: u32) -> u64 {
 
 /// A python3 TCP server on loopback: `mode` `stall` accepts with a tiny receive buffer and never
 /// reads; `cut` reads 1000 bytes of each connection, then closes it.
-fn bad_server(mode: &str) -> (std::process::Child, u16) {
+fn bad_server(mode: &str) -> (Killed, u16) {
     let port = free_port();
     let script = r#"
 import socket, sys, threading, time
@@ -617,20 +620,32 @@ while True:
             got += len(d)
         c.close()
 "#;
-    let child = std::process::Command::new("python3")
-        .args(["-c", script, mode, &port.to_string()])
-        .spawn()
-        .expect("python3");
+    let child = Killed(
+        std::process::Command::new("python3")
+            .args(["-c", script, mode, &port.to_string()])
+            .spawn()
+            .expect("python3"),
+    );
     wait_until(Duration::from_secs(10), "the bad server", || {
         std::net::TcpStream::connect(("127.0.0.1", port)).ok()
     });
     (child, port)
 }
 
+/// A helper process, killed by its PID and reaped when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _killed = self.0.kill();
+        let _reaped = self.0.wait();
+    }
+}
+
 #[test]
 fn receivers_that_never_read_close_mid_batch_or_resolve_to_nothing_leave_the_agent_unaffected() {
-    let (mut stall, stall_port) = bad_server("stall");
-    let (mut cut, cut_port) = bad_server("cut");
+    let (_stall, stall_port) = bad_server("stall");
+    let (_cut, cut_port) = bad_server("cut");
     // Far too long a label for DNS: glibc refuses it without asking any name server.
     let nowhere = format!("{}.invalid", "a".repeat(70));
     // 5000 dimensions (about 400 KB per graphite batch) fill the kernel's socket buffers of
@@ -681,10 +696,6 @@ fn receivers_that_never_read_close_mid_batch_or_resolve_to_nothing_leave_the_age
         )),
         "{log}"
     );
-    let _ = stall.kill();
-    let _ = stall.wait();
-    let _ = cut.kill();
-    let _ = cut.wait();
 }
 
 #[test]

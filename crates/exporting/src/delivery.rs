@@ -391,7 +391,9 @@ pub fn request_head(
         write!(h, "POST /api/put HTTP/1.1\r\nHost: {host}\r\n")
     };
     if let Some(a) = auth {
-        let _w = write!(h, "Authorization: Basic {a}\n");
+        h.extend_from_slice(b"Authorization: Basic ");
+        h.extend_from_slice(a.as_bytes());
+        h.push(b'\n');
     }
     let _w = match connector {
         Connector::RemoteWrite => write!(

@@ -60,7 +60,7 @@ pub fn push_opentsdb_label_value(out: &mut Vec<u8>, s: &str) {
 /// (controls 0x00-0x1E and every byte from 0x80) become `_`.
 pub fn push_json_label_value(out: &mut Vec<u8>, s: &str) {
     for b in s.bytes() {
-        if b < 0x1F || b >= 0x80 {
+        if !(0x1F..0x80).contains(&b) {
             out.push(b'_');
         } else {
             if b == b'\\' || b == b'"' {
