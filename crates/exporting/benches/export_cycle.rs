@@ -133,6 +133,12 @@ fn main() {
             metrics = counts.metrics;
         }
         times.sort_by(f64::total_cmp);
+        if inst.connector == tributary_exporting::Connector::RemoteWrite {
+            eprintln!(
+                "remote write ({source}): {} bytes of protobuf before snappy",
+                enc.raw_body().len()
+            );
+        }
         assert_eq!(metrics, total, "{section}: every dimension exported");
         println!(
             "| {} | {source} | {metrics} | {:.1} | {bytes} |",
