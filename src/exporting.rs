@@ -170,6 +170,7 @@ pub fn start(
             db_update_every: i64::from(state.update_every.max(1)),
             state_dir: state_dir.clone(),
             stop: Arc::clone(&exporters.stop),
+            localhost: Some(Arc::clone(&localhost)),
         };
         if cfg.data_source != tributary_exporting::DataSource::AsCollected
             && cfg.update_every % env.db_update_every != 0

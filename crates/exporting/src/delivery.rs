@@ -25,6 +25,7 @@ use tributary_rrd::{Host, MemoryMode};
 use crate::batch::{HostInput, encode_host, passing_labels};
 use crate::config::{Connector, DataSource, InstanceConfig};
 use crate::encode::{Encoder, HostMeta};
+use crate::telemetry::{CycleCounts, Telemetry};
 
 /// A host as the agent offers it to the exporters, with what the formats need.
 #[derive(Debug, Clone)]
@@ -59,6 +60,8 @@ pub struct WorkerEnv {
     pub state_dir: Option<PathBuf>,
     /// Set to stop the worker.
     pub stop: Arc<AtomicBool>,
+    /// Where the instance's own charts (`netdata.exporting_NAME_*`) go; `None`: nowhere.
+    pub localhost: Option<Arc<Host>>,
 }
 
 impl std::fmt::Debug for WorkerEnv {
@@ -129,6 +132,13 @@ pub struct Link {
     stream: Option<(TcpStream, usize)>,
     response: Vec<u8>,
     head: Vec<u8>,
+    ever_connected: bool,
+    /// Bytes read from destinations (answers, anything a line receiver sent).
+    pub received: u64,
+    /// Answers read.
+    pub reads: u64,
+    /// Connections made after an earlier one was lost.
+    pub reconnects: u64,
 }
 
 /// Parses the `destination` option: entries separated by spaces or commas, anything after a
@@ -191,6 +201,10 @@ impl Link {
             stream: None,
             response: Vec::new(),
             head: Vec::new(),
+            ever_connected: false,
+            received: 0,
+            reads: 0,
+            reconnects: 0,
         }
     }
 
@@ -246,6 +260,10 @@ impl Link {
                             t.text
                         );
                         self.stream = Some((s, i));
+                        if self.ever_connected {
+                            self.reconnects += 1;
+                        }
+                        self.ever_connected = true;
                         return Ok(());
                     }
                     Err(e) => {
@@ -278,7 +296,10 @@ impl Link {
         let alive = loop {
             match s.read(&mut buf) {
                 Ok(0) => break false,
-                Ok(_) => continue,
+                Ok(n) => {
+                    self.received += n as u64;
+                    continue;
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break true,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => break false,
@@ -522,6 +543,8 @@ pub struct Worker {
     retry_at: i64,
     backoff: i64,
     logged_hosts: HashSet<String>,
+    counts: CycleCounts,
+    telemetry: Telemetry,
     /// Counters.
     pub stats: Stats,
 }
@@ -555,6 +578,8 @@ impl Worker {
             retry_at: 0,
             backoff: 0,
             logged_hosts: HashSet::new(),
+            counts: CycleCounts::default(),
+            telemetry: Telemetry::new(&cfg.name, cfg.update_every),
             stats: Stats::default(),
             cfg,
             env,
@@ -710,6 +735,7 @@ impl Worker {
 
     fn failed(&mut self, now: i64, e: &SendError) {
         self.stats.failures += 1;
+        self.counts.failures += 1;
         if matches!(e, SendError::Io(_)) && !self.cfg.connector.is_http() {
             self.rewind();
         }
@@ -740,6 +766,9 @@ impl Worker {
         self.stats.batches_sent += 1;
         self.stats.metrics_sent += metrics as u64;
         self.stats.bytes_sent += bytes as u64;
+        self.counts.writes += 1;
+        self.counts.sent_metrics += metrics as u64;
+        self.counts.sent_bytes += bytes as u64;
     }
 
     /// Runs the cycle ending at `now` (call it when [`Worker::due`]); returns after the backlog
@@ -756,6 +785,16 @@ impl Worker {
             _ => self.cycle_from_database(before),
         }
         self.last_before = before;
+        self.counts.received_bytes += std::mem::take(&mut self.link.received);
+        self.counts.reads += std::mem::take(&mut self.link.reads);
+        self.counts.reconnects += std::mem::take(&mut self.link.reconnects);
+        let counts = std::mem::take(&mut self.counts);
+        if let Some(host) = &self.env.localhost {
+            let now_us = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64);
+            self.telemetry.update(host, &counts, now_us);
+        }
     }
 
     /// Everything written so far is known to have arrived.
@@ -787,8 +826,13 @@ impl Worker {
         let which: Vec<(usize, i64)> = (0..hosts.len()).map(|i| (i, self.last_before)).collect();
         let metrics = self.encode(&hosts, &which, before);
         let body = self.encoder.finish().to_vec();
+        self.counts.buffered_metrics += metrics as u64;
+        self.counts.buffered_bytes += body.len() as u64;
         if self.pending.len() >= self.cfg.buffer_on_failures {
-            self.pending.pop_front();
+            if let Some(old) = self.pending.pop_front() {
+                self.counts.lost_bytes += old.len() as u64;
+            }
+            self.counts.discards += 1;
             self.stats.batches_lost += 1;
             log::error!(
                 "EXPORTING: instance {} ({}): buffer on failures ({} batches) is full: dropped the oldest batch",
@@ -798,7 +842,6 @@ impl Worker {
             );
         }
         self.pending.push_back(body);
-        let _ = metrics;
         if before < self.retry_at {
             return;
         }
@@ -820,6 +863,8 @@ impl Worker {
                 Err(SendError::Rejected(m)) => {
                     self.pending.pop_front();
                     self.stats.batches_lost += 1;
+                    self.counts.discards += 1;
+                    self.counts.lost_bytes += len as u64;
                     log::error!(
                         "EXPORTING: instance {} ({}): batch rejected, dropped: {m}",
                         self.cfg.name,
@@ -878,6 +923,7 @@ impl Worker {
                 .map(|(i, s)| (i, *s))
                 .collect();
             let metrics = self.encode(&hosts, &which, before);
+            self.counts.buffered_metrics += metrics as u64;
             let backfill = before < now;
             let ok = if backfill && metrics == 0 {
                 true
@@ -885,6 +931,7 @@ impl Worker {
                 let body = self.encoder.finish();
                 let len = body.len();
                 let body = body.to_vec();
+                self.counts.buffered_bytes += len as u64;
                 match self.link.send(&body) {
                     Ok(()) => {
                         self.delivered(metrics, len);
@@ -892,6 +939,9 @@ impl Worker {
                     }
                     Err(SendError::Rejected(m)) => {
                         self.stats.batches_lost += 1;
+                        self.counts.discards += 1;
+                        self.counts.lost_metrics += metrics as u64;
+                        self.counts.lost_bytes += len as u64;
                         log::error!(
                             "EXPORTING: instance {} ({}): batch rejected, dropped: {m}",
                             self.cfg.name,

@@ -24,6 +24,7 @@ pub mod names;
 pub mod opentsdb;
 pub mod protobuf;
 pub mod remote_write;
+pub mod telemetry;
 pub mod window;
 
 pub use config::{Connector, DataSource, InstanceConfig};
