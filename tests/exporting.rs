@@ -744,3 +744,59 @@ fn the_legacy_backend_section_exports_and_memory_mode_none_exports_nothing() {
         "{log}"
     );
 }
+
+#[test]
+fn a_restarted_agent_resumes_each_host_where_the_backend_stopped_receiving() {
+    let rec = Recorder::start();
+    let dir = TempDir::new("exp-restart");
+    let conf = format!(
+        "[graphite:resume]\n    enabled = yes\n    destination = 127.0.0.1:{}\n    update every = 2\n    send configured labels = no\n    send charts matching = exptest.*\n",
+        rec.port
+    );
+    let name = "netdata.exp-parent.exptest.seq.up";
+    let extra = [("db", "mode", "save")];
+    let mut agent = start_parent(&dir, &conf, &extra);
+    wait_until(Duration::from_secs(30), "the first batches", || {
+        (rec.graphite(name).len() >= 3).then_some(())
+    });
+    agent.stop();
+    let progress = std::fs::read_to_string(dir.path().join("lib/exporting/resume.progress"))
+        .expect("the progress file");
+    assert_eq!(progress.lines().count(), 1, "{progress}");
+    std::thread::sleep(Duration::from_secs(3));
+    let agent = start_parent(&dir, &conf, &extra);
+    let restarted = crate::support::now_f() as i64;
+    let got = wait_until(Duration::from_secs(40), "batches after the restart", || {
+        let g = rec.graphite(name);
+        g.iter().any(|(t, _)| *t > restarted + 2).then_some(g)
+    });
+    assert!(
+        agent
+            .log()
+            .contains("EXPORTING: instance resume: resuming 1 hosts from")
+    );
+    // Every stored point up to the last exported one reached the backend, once.
+    let ours = dim(&our_points(&agent, None), true);
+    let last = got.iter().map(|(t, _)| *t).max().unwrap();
+    let first = got.iter().map(|(t, _)| *t).min().unwrap();
+    let mut sent: BTreeMap<i64, f64> = BTreeMap::new();
+    for (t, v) in &got {
+        assert!(
+            sent.insert(*t, *v).is_none(),
+            "point {t} sent twice: {got:?}"
+        );
+    }
+    // Each exported point covers (t-2, t]: the points of the database inside the exported span
+    // all belong to some exported window.
+    let missing: Vec<i64> = ours
+        .range(first..=last)
+        .map(|(t, _)| *t)
+        .filter(|t| !sent.contains_key(t) && !sent.contains_key(&(t + 1)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "stored but never exported: {missing:?}\nsent: {got:?}"
+    );
+    let sorted: Vec<(i64, f64)> = sent.into_iter().collect();
+    assert!(compare("resume", &sorted, &ours, 2, Agg::Average) >= 3);
+}

@@ -905,7 +905,7 @@ impl Worker {
             .collect();
         loop {
             if self.env.stop.load(Ordering::Relaxed) {
-                return;
+                break;
             }
             let Some(&oldest) = starts.iter().min() else {
                 // No host: still a (empty) batch per cycle, as netdata.
@@ -913,7 +913,7 @@ impl Worker {
                 return;
             };
             if oldest >= now {
-                return;
+                break;
             }
             let before = (oldest + ue).min(now);
             let which: Vec<(usize, i64)> = starts
@@ -1008,6 +1008,13 @@ impl Worker {
             if self.due(now) {
                 self.cycle(now);
             }
+        }
+        // A line receiver still connected at exit has what was written: keep that progress.
+        if self.link.probe() == Probe::Alive {
+            self.confirm();
+        }
+        if self.cfg.data_source != DataSource::AsCollected {
+            self.save_progress();
         }
         log::info!(
             "EXPORTING: instance {} stopped: {} batches, {} metrics, {} bytes sent, {} failures, {} batches lost",
