@@ -236,14 +236,12 @@ fn main() {
         base.display()
     );
     std::thread::sleep(Duration::from_secs(warmup));
-    eprintln!("measuring from {:?}", std::time::SystemTime::now());
     let (nd0, tr0) = (exporting_ticks(nd.0.id()), exporting_ticks(tr.0.id()));
     let (ndb0, trb0) = (
         nd_bytes.load(Ordering::Relaxed),
         tr_bytes.load(Ordering::Relaxed),
     );
     std::thread::sleep(Duration::from_secs(window));
-    eprintln!("measured until {:?}", std::time::SystemTime::now());
     let (nd1, tr1) = (exporting_ticks(nd.0.id()), exporting_ticks(tr.0.id()));
     let (ndb1, trb1) = (
         nd_bytes.load(Ordering::Relaxed),
