@@ -521,6 +521,17 @@ pub struct Stats {
     pub batches_lost: u64,
 }
 
+/// The time before the oldest point any chart of `host` still stores (`None`: nothing stored).
+fn oldest_entry(host: &Host) -> Option<i64> {
+    host.charts()
+        .iter()
+        .filter_map(|c| {
+            let st = c.lock();
+            (st.last_entry_t() != 0).then(|| st.first_entry_t())
+        })
+        .min()
+}
+
 /// An exporting instance: configuration, encoder, link, progress.
 pub struct Worker {
     cfg: InstanceConfig,
@@ -889,12 +900,12 @@ impl Worker {
         let mut starts: Vec<i64> = hosts
             .iter()
             .map(|h| {
-                let keep = h.host.entries() as i64 * self.env.db_update_every;
                 let p = *self
                     .progress
                     .get(h.host.machine_guid())
                     .unwrap_or(&self.last_before);
-                let floor = now - keep;
+                // Nothing older than the host's oldest stored point can be sent.
+                let floor = oldest_entry(&h.host).unwrap_or(self.last_before);
                 if p < floor {
                     // Keep the cycle alignment: the oldest cycle end still in the database.
                     p + (floor - p).div_euclid(ue) * ue
