@@ -329,14 +329,25 @@ impl Link {
 
     /// Sends one batch body (with its HTTP request around it for the HTTP connectors) and, for
     /// HTTP, waits for the answer.
+    /// An HTTP request on a kept-alive connection that the server closed meanwhile is retried
+    /// once on a new connection (nothing of it was answered).
     pub fn send(&mut self, body: &[u8]) -> Result<(), SendError> {
-        if self.stream.is_none() {
+        let reused = self.stream.is_some();
+        if !reused {
             self.connect()?;
         }
         self.build_head(body.len());
-        let result = self.write_and_answer(body);
+        let mut result = self.write_and_answer(body);
         if matches!(result, Err(SendError::Io(_))) {
             self.close();
+            if reused && self.connector.is_http() {
+                self.connect()?;
+                self.build_head(body.len());
+                result = self.write_and_answer(body);
+                if matches!(result, Err(SendError::Io(_))) {
+                    self.close();
+                }
+            }
         }
         result
     }
