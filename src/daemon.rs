@@ -157,8 +157,7 @@ fn system_timezone() -> String {
 
 /// Reads `stream.conf` and `exporting.conf` from the config directory with the same reader as
 /// netdata.conf, so that a broken file stops start-up with its file and line. Returns
-/// stream.conf (empty when there is none). Exporting is not part of this build yet: an enabled
-/// exporter is reported once.
+/// stream.conf (empty when there is none).
 fn read_side_configs(config_dir: &Path) -> anyhow::Result<Config> {
     let stream = config_dir.join("stream.conf");
     let stream_config = match Config::load(&stream) {
@@ -177,19 +176,10 @@ fn read_side_configs(config_dir: &Path) -> anyhow::Result<Config> {
         Err(e) if e.is_not_found() => Config::new(),
         Err(e) => return Err(anyhow::anyhow!("{e}")),
     };
+    // exporting.conf: a broken file stops start-up here; its instances start in exporting.rs.
     let exporting = config_dir.join("exporting.conf");
     match Config::load(&exporting) {
-        Ok(cfg) => {
-            if cfg
-                .sections()
-                .any(|s| s.name() != "exporting:global" && s.name().contains(':'))
-            {
-                log::error!(
-                    "EXPORTING: {} defines exporting connectors, but this tributary build cannot export yet",
-                    exporting.display()
-                );
-            }
-        }
+        Ok(_) => {}
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(anyhow::anyhow!("{e}")),
     }
@@ -304,6 +294,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     .context("cannot start the runtime")?;
 
+    let exporters = crate::exporting::start(&cfg, &settings.config_dir, &lib_dir, &state);
+
     let result = runtime.block_on(async {
         if settings.web_mode != WebMode::None {
             let addr = if settings.bind_to == "*" {
@@ -336,6 +328,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
 
     stop.stop();
+    exporters.stop();
     for c in collectors {
         let _joined = c.join();
     }

@@ -7,6 +7,7 @@ mod collect;
 mod daemon;
 mod health;
 mod health_streaming;
+mod exporting;
 mod ingest;
 mod listener;
 mod logging;

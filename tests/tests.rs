@@ -30,3 +30,5 @@ mod web_fixtures;
 // Health: stock alarms vs a real netdata, notifications through alarm-notify.sh, the health
 // log, reloads, alarms of streamed children.
 mod health;
+// Exporting to real carbon, VictoriaMetrics and Prometheus; outages, backfill and faults.
+mod exporting;

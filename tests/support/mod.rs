@@ -5,5 +5,6 @@ pub mod agent;
 pub mod fault_proxy;
 pub mod http_raw;
 pub mod peers;
+pub mod receivers;
 
 pub use peers::*;
