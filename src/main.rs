@@ -5,9 +5,9 @@
 mod cli;
 mod collect;
 mod daemon;
+mod exporting;
 mod health;
 mod health_streaming;
-mod exporting;
 mod ingest;
 mod listener;
 mod logging;

@@ -151,8 +151,15 @@ impl Child {
                 self.plain.extend_from_slice(b"CLABEL_COMMIT\n");
             }
             for d in 0..load.dims {
-                let algo = if d % 2 == 0 { "absolute" } else { "incremental" };
-                let _infallible = writeln!(self.plain, "DIMENSION \"d{d}\" \"d{d}\" \"{algo}\" 1 1 \"\"");
+                let algo = if d % 2 == 0 {
+                    "absolute"
+                } else {
+                    "incremental"
+                };
+                let _infallible = writeln!(
+                    self.plain,
+                    "DIMENSION \"d{d}\" \"d{d}\" \"{algo}\" 1 1 \"\""
+                );
             }
             self.flush_if_big()?;
         }
@@ -288,7 +295,9 @@ fn main() -> std::process::ExitCode {
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for t in 0..load.threads {
-        let indexes: Vec<usize> = (0..load.children).filter(|i| i % load.threads == t).collect();
+        let indexes: Vec<usize> = (0..load.children)
+            .filter(|i| i % load.threads == t)
+            .collect();
         let (load, stop) = (Arc::clone(&load), Arc::clone(&stop));
         handles.push(std::thread::spawn(move || run_thread(load, indexes, stop)));
     }
