@@ -79,9 +79,9 @@ impl Format {
             Format::Ssv => "ssv",
             Format::SsvComma => "ssvcomma",
             Format::Html => "html",
-            Format::Markdown => "markdown",
             Format::Array => "array",
-            Format::CsvJsonArray => "csvjsonarray",
+            // netdata 1.37.1's rrdr_buffer_print_format() has no case for these two.
+            Format::Markdown | Format::CsvJsonArray => "unknown",
         }
     }
 }
