@@ -604,19 +604,40 @@ fn a_tributary_child_reaches_a_tributary_parent_through_a_real_netdata_proxy() {
     });
 }
 
-/// The design's roles in one picture, all tributary on loopback (streaming part; backends and
-/// health join as they land): A and B headless → C (database for A, B, C) → D (proxy without a
-/// database, also receiving E, F, G) → H (database for all eight).
+/// The design's roles in one picture, all tributary on loopback: A and B headless → C
+/// (database for A, B, C; exports to graphite every 10 s) → D (proxy without a database, also
+/// receiving E, F, G) → H (database for all eight; alarms for all; exports to opentsdb every
+/// 5 s). The graphite and opentsdb listener is a real VictoriaMetrics.
 #[test]
 fn the_designs_mix_and_match_example_streams_every_host_to_the_top() {
+    let vm = crate::support::receivers::Victoria::start();
+    let h_dir = crate::support::TempDir::new("mix-h");
+    std::fs::create_dir_all(h_dir.path().join("etc/health.d")).unwrap();
+    std::fs::write(
+        h_dir.path().join("etc/health.d/mix.conf"),
+        "template: mix_jitter\n      on: system.idlejitter\n  lookup: average -10s of max\n   every: 2s\n    warn: $this > 1000000000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        h_dir.path().join("etc/exporting.conf"),
+        format!(
+            "[opentsdb:tsdb]\n    enabled = yes\n    destination = 127.0.0.1:{}\n    update every = 5\n    data source = average\n",
+            vm.opentsdb
+        ),
+    )
+    .unwrap();
     let h = Agent::builder()
+        .dir(h_dir.path())
         .set("global", "hostname", "H")
         .set("plugins", "proc", "no")
         .set("plugins", "diskspace", "no")
-        .stream_conf(&parent_stream_conf(true))
+        .stream_conf(&format!(
+            "{}    health enabled by default = yes\n    default postpone alarms on connect seconds = 0\n",
+            parent_stream_conf(true)
+        ))
         .start();
-    let relay = |name: &str, up: u16, db: &str| {
-        Agent::builder()
+    let relay = |name: &str, up: u16, db: &str, dir: Option<&std::path::Path>| {
+        let mut b = Agent::builder()
             .set("global", "hostname", name)
             .set("db", "mode", db)
             .set("plugins", "proc", "no")
@@ -625,11 +646,24 @@ fn the_designs_mix_and_match_example_streams_every_host_to_the_top() {
                 "{}{}",
                 sender_stream_conf(up, true),
                 parent_stream_conf_mode(true, db)
-            ))
-            .start()
+            ));
+        if let Some(d) = dir {
+            b = b.dir(d);
+        }
+        b.start()
     };
-    let d = relay("D", h.port, "none");
-    let c = relay("C", d.port, "ram");
+    let d = relay("D", h.port, "none", None);
+    let c_dir = crate::support::TempDir::new("mix-c");
+    std::fs::create_dir_all(c_dir.path().join("etc")).unwrap();
+    std::fs::write(
+        c_dir.path().join("etc/exporting.conf"),
+        format!(
+            "[graphite:carbon]\n    enabled = yes\n    destination = 127.0.0.1:{}\n    update every = 10\n    send configured labels = no\n    send automatic labels = no\n",
+            vm.graphite
+        ),
+    )
+    .unwrap();
+    let c = relay("C", d.port, "ram", Some(c_dir.path()));
     let leaf = |name: &str, up: u16| {
         Agent::builder()
             .set("global", "hostname", name)
@@ -645,7 +679,8 @@ fn the_designs_mix_and_match_example_streams_every_host_to_the_top() {
     let _e = leaf("E", d.port);
     let _f = leaf("F", d.port);
     let _g = leaf("G", d.port);
-    for name in ["A", "B", "C", "D", "E", "F", "G"] {
+    let all = ["A", "B", "C", "D", "E", "F", "G", "H"];
+    for name in &all[..7] {
         wait_for_child_data(&h, name, "system.idlejitter", 2);
     }
     for name in ["A", "B"] {
@@ -667,4 +702,40 @@ fn the_designs_mix_and_match_example_streams_every_host_to_the_top() {
     };
     assert_eq!(hops("A").unwrap(), 3, "A → C → D → H: {info}");
     assert_eq!(hops("E").unwrap(), 2, "E → D → H: {info}");
+    // H runs alarms for every host it keeps.
+    for name in all {
+        let prefix = if name == "H" {
+            String::new()
+        } else {
+            format!("/host/{name}")
+        };
+        let what = format!("the alarm of {name} at H");
+        wait_until(Duration::from_secs(30), &what, || {
+            let v = json(h.port, &format!("{prefix}/api/v1/alarms?all"))?;
+            v["alarms"]
+                .as_object()?
+                .values()
+                .any(|a| a["name"] == "mix_jitter")
+                .then_some(())
+        });
+    }
+    // C archives A, B and C to graphite; H archives all eight to opentsdb.
+    for name in ["A", "B", "C"] {
+        let what = format!("{name} in C's graphite export");
+        wait_until(Duration::from_secs(40), &what, || {
+            let series = vm.export(&format!(
+                "{{__name__=~\"netdata\\\\.{name}\\\\.system\\\\.idlejitter\\\\..*\"}}"
+            ));
+            (!series.is_empty()).then_some(())
+        });
+    }
+    for name in all {
+        let what = format!("{name} in H's opentsdb export");
+        wait_until(Duration::from_secs(30), &what, || {
+            let series = vm.export(&format!(
+                "{{__name__=~\"netdata\\\\.system\\\\.idlejitter.*\",host=\"{name}\"}}"
+            ));
+            (!series.is_empty()).then_some(())
+        });
+    }
 }
