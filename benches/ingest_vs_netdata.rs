@@ -253,6 +253,11 @@ fn measure(parent: &Parent) -> Figures {
     let out = load.wait_with_output().expect("streamgen");
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     eprintln!("  {} paced: {}", parent.name, report.trim());
+    assert!(
+        out.status.success(),
+        "streamgen failed against {}: {report}",
+        parent.name
+    );
     f.wire_bytes_per_value = field(&report, "bytes_per_value");
 
     let fast_seconds = 15;
@@ -262,6 +267,11 @@ fn measure(parent: &Parent) -> Figures {
     let c1 = cpu_s(pid);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     eprintln!("  {} fast: {}", parent.name, report.trim());
+    assert!(
+        out.status.success(),
+        "streamgen failed against {}: {report}",
+        parent.name
+    );
     let values = field(&report, "values");
     f.fast_values_per_s = field(&report, "values_per_s");
     f.fast_cpu_per_m = (c1 - c0) / (values / 1e6);

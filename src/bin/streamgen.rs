@@ -148,6 +148,8 @@ impl Child {
                 1000 + c
             );
             if caps.contains(Caps::CLABELS) {
+                // netdata 1.37.1 drops a stream whose CLABEL_COMMIT has no CLABEL before it.
+                let _infallible = writeln!(self.plain, "CLABEL \"generator\" \"streamgen\" 1");
                 self.plain.extend_from_slice(b"CLABEL_COMMIT\n");
             }
             for d in 0..load.dims {
