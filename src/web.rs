@@ -2,6 +2,7 @@
 //! `/netdata.conf`. Served with hyper on the agent's tokio runtime.
 
 pub mod api_v1;
+pub mod dashboard;
 pub mod json;
 pub mod query;
 pub mod render;

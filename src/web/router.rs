@@ -164,11 +164,11 @@ pub fn route(state: &AgentState, path: &str, query: &str, host_header: Option<&s
             Reply::html_error(404, format!("Unsupported API version: {version}"))
         }
         ["netdata.conf"] => Reply::text(state.effective_config.clone()),
-        [] | ["index.html"] => Reply::with(
-            200,
-            "text/html; charset=utf-8",
-            api_v1::index_page(state, &host),
-        ),
+        [] | [_] if super::dashboard::asset(rest.first().copied().unwrap_or("")).is_some() => {
+            let (content_type, body) =
+                super::dashboard::asset(rest.first().copied().unwrap_or("")).unwrap_or_default();
+            Reply::with(200, content_type, body.to_string())
+        }
         file => {
             let name = file.join("/");
             if !name
