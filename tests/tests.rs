@@ -30,3 +30,6 @@ mod web_fixtures;
 // Health: stock alarms vs a real netdata, notifications through alarm-notify.sh, the health
 // log, reloads, alarms of streamed children.
 mod health;
+// tributary's own dashboard in headless chromium: host menu, charts, pan/zoom, alarms,
+// streaming tree, 500 charts under a second.
+mod dashboard;

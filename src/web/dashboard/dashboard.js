@@ -47,7 +47,7 @@
   const api = (base, path) => {
     stats.totalRequests++;
     return fetch(`${base}/api/v1/${path}`, { cache: 'no-store' }).then((r) => {
-      if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+      if (!r.ok) { const e = new Error(`${path}: HTTP ${r.status}`); e.status = r.status; throw e; }
       return r.json();
     });
   };
@@ -258,13 +258,21 @@
       c.windowKey = key;
       draw(c);
       updateLegend(c, state.hover);
-      if (stats.loadMs === null) {
+    } catch (e) {
+      if (gen !== state.generation) return;
+      if (e.status === 404) {
+        // netdata's answer for a window the chart holds nothing of: draw it empty
+        const [a, b] = windowAbs();
+        c.data = { labels: ['time'], rows: [], after: a, before: b };
+        c.windowKey = key;
+        draw(c);
+        c.legend.textContent = 'no data in this window';
+      } else c.legend.textContent = String(e.message || e);
+    } finally {
+      if (stats.loadMs === null && gen === state.generation) {
         const visible = [...state.charts.values()].filter((x) => x.visible);
         if (visible.length && visible.every((x) => x.data)) stats.loadMs = Math.round(performance.now());
       }
-    } catch (e) {
-      c.legend.textContent = String(e.message || e);
-    } finally {
       c.inflight = false;
     }
   }
