@@ -131,8 +131,10 @@ fn has_data(port: u16, path: &str) -> bool {
         status == 200
             && serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| {
                 v["data"].as_array().is_some_and(|rows| {
-                    rows.iter()
-                        .any(|r| r.as_array().is_some_and(|c| c[1..].iter().any(|x| !x.is_null())))
+                    rows.iter().any(|r| {
+                        r.as_array()
+                            .is_some_and(|c| c[1..].iter().any(|x| !x.is_null()))
+                    })
                 })
             })
     })
@@ -245,13 +247,17 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
         .filter_map(|s| s.as_str())
         .collect();
     assert_eq!(sections.first(), Some(&"system"), "{ctx}");
-    assert!(sections.contains(&"cpu") || sections.contains(&"mem"), "{ctx}");
+    assert!(
+        sections.contains(&"cpu") || sections.contains(&"mem"),
+        "{ctx}"
+    );
     let data_paths = seen["switchedDataRequests"].as_array().unwrap();
     assert!(!data_paths.is_empty(), "{ctx}");
     assert!(
-        data_paths
-            .iter()
-            .all(|p| p.as_str().unwrap().starts_with("/host/dchild-a/api/v1/data")),
+        data_paths.iter().all(|p| p
+            .as_str()
+            .unwrap()
+            .starts_with("/host/dchild-a/api/v1/data")),
         "{ctx}"
     );
     // pan and zoom changed the URL's window: dragging left moves it back to absolute times,
@@ -280,8 +286,14 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     assert_eq!(seen["sharedLink"]["hash"], w["zoomed"], "{ctx}");
     // the alarm: counted in the header, listed in the panel and the log, shown on its chart
     let al = &seen["alarm"];
-    assert!(al["count"].as_str().unwrap().parse::<u32>().unwrap() >= 1, "{ctx}");
-    assert!(al["countClass"].as_str().unwrap().contains("warning"), "{ctx}");
+    assert!(
+        al["count"].as_str().unwrap().parse::<u32>().unwrap() >= 1,
+        "{ctx}"
+    );
+    assert!(
+        al["countClass"].as_str().unwrap().contains("warning"),
+        "{ctx}"
+    );
     assert!(
         al["rows"].as_array().unwrap().iter().any(|r| {
             let r = r.as_str().unwrap();
@@ -304,20 +316,36 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     let fetched = load["fetchedCharts"].as_u64().unwrap();
     assert!((1..100).contains(&fetched), "{ctx}");
     assert!(load["maxRequestsIn3s"].as_u64().unwrap() <= 4, "{ctx}");
-    // the streaming tree: every child streaming, hops and replication shown
+    // the streaming tree: every child streaming, hops, lag, bytes/s and replication shown
     let nodes = seen["streaming"].as_array().unwrap();
     for h in ["dchild-a", "dchild-b", "dfake500"] {
         let n = nodes.iter().find(|n| n["host"] == h).expect(&ctx);
         assert!(n["cls"].as_str().unwrap().contains("streaming"), "{ctx}");
         let text = n["text"].as_str().unwrap();
-        assert!(text.contains("hops 1") && text.contains("replication"), "{ctx}");
+        assert!(
+            text.contains("hops 1") && text.contains("replication"),
+            "{ctx}"
+        );
+        assert!(text.contains("lag ") && text.contains("B/s"), "{ctx}");
     }
-    assert!(seen["streamingHash"].as_str().unwrap().contains("view=streaming"), "{ctx}");
+    assert!(
+        seen["streamingHash"]
+            .as_str()
+            .unwrap()
+            .contains("view=streaming"),
+        "{ctx}"
+    );
     // themes and phone width
     assert_ne!(seen["theme"]["before"], seen["theme"]["after"], "{ctx}");
-    assert!(seen["phone"]["scrollWidth"].as_u64().unwrap() <= 392, "{ctx}");
+    assert!(
+        seen["phone"]["scrollWidth"].as_u64().unwrap() <= 392,
+        "{ctx}"
+    );
     assert_eq!(seen["phone"]["tocHidden"], true, "{ctx}");
-    assert!(seen["focus"].as_str().is_some_and(|f| !f.is_empty()), "{ctx}");
+    assert!(
+        seen["focus"].as_str().is_some_and(|f| !f.is_empty()),
+        "{ctx}"
+    );
     assert_eq!(seen["offLoopback"], serde_json::json!([]), "{ctx}");
     assert_eq!(seen["errors"], serde_json::json!([]), "{ctx}");
 }

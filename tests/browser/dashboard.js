@@ -125,6 +125,8 @@ async function main() {
     // 6. the streaming tree
     await page.click('#view-streaming');
     await page.waitForFunction((hs) => hs.every((h) => document.querySelector(`#streaming .node[data-host="${h}"]`)), [childA, childB, fake], { timeout: T });
+    // the next refresh (every 5 s) shows bytes/s
+    await page.waitForFunction(() => [...document.querySelectorAll('#streaming .node .meta')].some((m) => /B\/s/.test(m.textContent)), null, { timeout: T });
     seen.streaming = await page.$$eval('#streaming .node', (ns) => ns.map((n) => ({ host: n.dataset.host, cls: n.className, text: n.textContent })));
     seen.streamingHash = await page.evaluate(() => location.hash);
     await shot(page, '6-streaming');

@@ -502,6 +502,13 @@
     tree.appendChild(top);
     box.appendChild(tree);
   }
+  // bytes received per host at the previous refresh, for bytes/s
+  const trafficSeen = new Map();
+  function fmtBytes(b) {
+    if (b >= 1048576) return `${(b / 1048576).toFixed(1)} MiB`;
+    if (b >= 1024) return `${(b / 1024).toFixed(1)} KiB`;
+    return `${Math.round(b)} B`;
+  }
   function nodeItem(h, now) {
     const li = el('li');
     const stale = !h.streaming;
@@ -520,8 +527,15 @@
       parts.push(`hops ${h.hops}`);
       if (h.peer) parts.push(`from ${h.peer}`);
       if (h.connected_since) parts.push(`connected ${fmtAge(now - h.connected_since)} ago`);
-      if (h.last_data) parts.push(`last data ${fmtAge(now - h.last_data)} ago`);
-      parts.push(`replication ${total ? Math.round((100 * (rep.charts_finished || 0)) / total) : 100}% of ${total} charts`);
+      if (h.last_data) parts.push(`lag ${fmtAge(now - h.last_data)}`);
+      if (h.compression !== null && h.compression !== undefined) parts.push(h.compression ? 'lz4' : 'uncompressed');
+      if (h.bytes_received !== null && h.bytes_received !== undefined) {
+        const prev = trafficSeen.get(h.hostname);
+        if (prev && now > prev.now && h.bytes_received >= prev.bytes) parts.push(`${fmtBytes((h.bytes_received - prev.bytes) / (now - prev.now))}/s`);
+        else parts.push(`${fmtBytes(h.bytes_received)} received`);
+        if (!prev || now - prev.now >= 5) trafficSeen.set(h.hostname, { bytes: h.bytes_received, now });
+      }
+      parts.push(total ? `replication ${Math.round((100 * (rep.charts_finished || 0)) / total)}% of ${total} charts` : 'replication: none asked');
       if (rep.seconds_replayed) parts.push(`${rep.seconds_replayed} s replayed`);
       if (rep.last_gap_missing_seconds) parts.push(`${rep.last_gap_missing_seconds} s lost`);
     }
