@@ -8,6 +8,7 @@ pub mod query;
 pub mod render;
 pub mod router;
 pub mod server;
+pub mod static_files;
 
 #[cfg(test)]
 #[path = "web/live_netdata_tests.rs"]

@@ -186,12 +186,9 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
 
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-screenshots");
     std::fs::create_dir_all(&out).unwrap();
-    let started = std::time::Instant::now();
-    let run = Command::new("node")
-        .current_dir(browser_dir())
-        .env("CHROMIUM", CHROMIUM)
-        .args([
-            "dashboard.js",
+    let seen = run_browser_script(
+        "dashboard.js",
+        &[
             &format!("http://127.0.0.1:{}", parent.port),
             &out.display().to_string(),
             "dchild-a",
@@ -199,27 +196,7 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
             "dfake500",
             "fake.c0",
             "dash_high",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| {
-            panic!(
-                "browser script output is not JSON ({e}): {stdout}\n{}",
-                String::from_utf8_lossy(&run.stderr)
-            )
-        });
-    assert!(
-        run.status.success(),
-        "browser script failed after {:?}: {seen:#}\nscreenshots in {}",
-        started.elapsed(),
-        out.display()
-    );
-    eprintln!(
-        "browser run {:?}, screenshots in {}",
-        started.elapsed(),
-        out.display()
+        ],
     );
     let ctx = format!("{seen:#}");
     std::fs::write(out.join("seen.json"), &ctx).unwrap();
@@ -348,4 +325,97 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     );
     assert_eq!(seen["offLoopback"], serde_json::json!([]), "{ctx}");
     assert_eq!(seen["errors"], serde_json::json!([]), "{ctx}");
+}
+
+const NETDATA_WEB: &str = "/usr/share/netdata/web";
+
+/// Runs a script of tests/browser/ and returns the JSON it printed, failing with its output.
+fn run_browser_script(script: &str, args: &[&str]) -> serde_json::Value {
+    let run = Command::new("node")
+        .current_dir(browser_dir())
+        .env("CHROMIUM", CHROMIUM)
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{script} output is not JSON ({e}): {stdout}\n{}",
+                String::from_utf8_lossy(&run.stderr)
+            )
+        });
+    assert!(
+        run.status.success(),
+        "{script} failed: {seen:#}\nscreenshots in target/dashboard-screenshots"
+    );
+    seen
+}
+
+#[test]
+fn netdatas_own_dashboards_draw_our_charts_from_directories_web() {
+    require_browser();
+    assert!(
+        Path::new(NETDATA_WEB).join("old/index.html").exists(),
+        "netdata's web files are missing: apt-get install netdata-web"
+    );
+    let agent = Agent::builder()
+        .set("global", "hostname", "dweb")
+        .set("plugins", "diskspace", "no")
+        .set("directories", "web", NETDATA_WEB)
+        .start();
+    wait_until(Duration::from_secs(30), "system.cpu data", || {
+        has_data(
+            agent.port,
+            "/api/v1/data?chart=system.cpu&after=-10&format=json",
+        )
+        .then_some(())
+    });
+    // netdata's files, not ours, and nothing outside the directory
+    let (status, body) = http_get(agent.port, "/").unwrap();
+    assert_eq!(status, 200);
+    assert!(!body.contains("tributary-dashboard.js") && body.contains("netdata"));
+    let (status, _) = http_get(agent.port, "/old/").unwrap();
+    assert_eq!(status, 200);
+    for evil in [
+        "/../etc/passwd",
+        "/old/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/old/..%2f..%2fetc/passwd",
+        "/host/dweb/../../etc/passwd",
+    ] {
+        let (status, body) = http_get(agent.port, evil).unwrap();
+        assert!(status == 400 || status == 404, "{evil}: {status} {body}");
+        assert!(!body.contains("root:"), "{evil}: {body}");
+    }
+
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let seen = run_browser_script(
+        "netdata_web.js",
+        &[
+            &format!("http://127.0.0.1:{}", agent.port),
+            &out.display().to_string(),
+        ],
+    );
+    let ctx = format!("{seen:#}");
+    std::fs::write(out.join("netdata-web-seen.json"), &ctx).unwrap();
+    let drew = |page: &str| {
+        seen[page]["dataResponses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["chart"] == "system.cpu" && d["rows"].as_u64().unwrap_or(0) > 0)
+    };
+    // the old dashboard: our system.cpu with a legend of numbers, no script error
+    let old = &seen["old"];
+    assert_eq!(old["hasCpu"], true, "{ctx}");
+    assert!(old["canvases"].as_u64().unwrap() >= 3, "{ctx}");
+    assert!(old["legendValues"].as_u64().unwrap() >= 3, "{ctx}");
+    assert!(drew("old"), "{ctx}");
+    assert_eq!(old["errors"], serde_json::json!([]), "{ctx}");
+    // the React dashboard at /: charts drawn from our data
+    assert!(seen["main"]["canvases"].as_u64().unwrap() >= 3, "{ctx}");
+    assert!(drew("main"), "{ctx}");
 }
