@@ -237,6 +237,13 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
             .starts_with("/host/dchild-a/api/v1/data")),
         "{ctx}"
     );
+    // live updates into the same elements; one instant under the cursor in every legend
+    assert_eq!(seen["live"]["kept"], true, "{ctx}");
+    assert_ne!(seen["live"]["t0"], seen["live"]["t1"], "{ctx}");
+    let hover = seen["hover"].as_array().unwrap();
+    assert!(hover.len() >= 2, "{ctx}");
+    assert!(hover.iter().all(|t| t == &hover[0]), "{ctx}");
+    assert!(seen["hoverValues"].as_u64().unwrap() >= 2, "{ctx}");
     // pan and zoom changed the URL's window: dragging left moves it back to absolute times,
     // zooming halves it; a shared link shows the same host and window
     let w = &seen["window"];
@@ -259,6 +266,8 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     let now = crate::support::now_f() as i64;
     assert!(b1 < now - 100, "panned back: {ctx}");
     assert!((b2 - a2 - 300).abs() <= 1, "zoomed in: {ctx}");
+    let (a3, b3) = window_of(seen["keyboardPan"].as_str().unwrap());
+    assert!(a3 < a2 && b3 - a3 == b2 - a2, "arrow left pans back: {ctx}");
     assert_eq!(seen["sharedLink"]["host"], "dchild-a", "{ctx}");
     assert_eq!(seen["sharedLink"]["hash"], w["zoomed"], "{ctx}");
     // the alarm: counted in the header, listed in the panel and the log, shown on its chart
@@ -293,6 +302,7 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     let fetched = load["fetchedCharts"].as_u64().unwrap();
     assert!((1..100).contains(&fetched), "{ctx}");
     assert!(load["maxRequestsIn3s"].as_u64().unwrap() <= 4, "{ctx}");
+    assert!(load["minRequestsIn3s"].as_u64().unwrap() >= 2, "live: {ctx}");
     // the streaming tree: every child streaming, hops, lag, bytes/s and replication shown
     let nodes = seen["streaming"].as_array().unwrap();
     for h in ["dchild-a", "dchild-b", "dfake500"] {

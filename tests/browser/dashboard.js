@@ -49,6 +49,19 @@ async function main() {
     }));
     seen.switchedDataRequests = requests.filter((u) => u.includes('/api/v1/data')).map((u) => new URL(u).pathname);
     await shot(page, '2-child');
+    // live: the same chart element gets new data, the page is not rebuilt
+    await page.evaluate(() => { document.querySelector('[data-chart="system.cpu"]').dataset.mark = 'kept'; });
+    const liveT0 = await page.textContent('[data-chart="system.cpu"] .legend-time');
+    await page.waitForFunction((t) => document.querySelector('[data-chart="system.cpu"] .legend-time').textContent !== t, liveT0, { timeout: T });
+    seen.live = { t0: liveT0, t1: await page.textContent('[data-chart="system.cpu"] .legend-time'),
+      kept: await page.evaluate(() => document.querySelector('[data-chart="system.cpu"]').dataset.mark === 'kept') };
+    // the value under the cursor: every visible chart's legend shows the same instant
+    const cpu = await (await page.$('[data-chart="system.cpu"] canvas')).boundingBox();
+    await page.mouse.move(cpu.x + cpu.width * 0.985, cpu.y + cpu.height / 2);
+    await page.waitForTimeout(200);
+    seen.hover = await page.$$eval('.chart', (cs) => cs.filter((c) => c.querySelector('.legend-time') && c.getBoundingClientRect().top < innerHeight).map((c) => c.querySelector('.legend-time').textContent));
+    seen.hoverValues = await page.$$eval('.chart', (cs) => cs.filter((c) => c.getBoundingClientRect().top < innerHeight && [...c.querySelectorAll('.legend .v')].some((v) => v.textContent !== '—')).length);
+    await page.mouse.move(0, 0);
     seen.steps.push('switch');
 
     // 3. pan by dragging a chart, then zoom with the header button: the URL's window changes
@@ -66,6 +79,13 @@ async function main() {
     await page.click('#zoom-in');
     await page.waitForFunction((h) => location.hash !== h, panned, { timeout: T });
     const zoomed = await page.evaluate(() => location.hash);
+    // keyboard: a focused chart pans with the arrow keys
+    await page.focus('[data-chart="system.cpu"] .plot');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction((h) => location.hash !== h, zoomed, { timeout: T });
+    seen.keyboardPan = await page.evaluate(() => location.hash);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((h) => location.hash === h, zoomed, { timeout: T });
     // every visible chart follows the window: its data covers it
     await page.waitForTimeout(500);
     seen.window = { before, panned, zoomed, label: await page.textContent('#window-label') };
@@ -115,7 +135,8 @@ async function main() {
     seen.load = {
       loadMs: t0.loadMs, charts: t0.charts, navigationMs: nav.duration,
       fetchedCharts: Object.keys(t1.requests).length,
-      maxRequestsIn3s: Math.max(...Object.values(t1.requests).map((n, i) => n - (t0.requests[Object.keys(t1.requests)[i]] || 0))),
+      maxRequestsIn3s: Math.max(...Object.entries(t1.requests).map(([k, n]) => n - (t0.requests[k] || 0))),
+      minRequestsIn3s: Math.min(...Object.entries(t1.requests).map(([k, n]) => n - (t0.requests[k] || 0))),
       dataRequests: freshRequests.filter((u) => u.includes('/api/v1/data')).length,
     };
     await shot(fresh, '5-500-charts');

@@ -366,13 +366,17 @@
   function updateLegend(c, t) {
     if (!c.data) return;
     const { labels, rows } = c.data;
+    // live: the newest row; under the cursor: the row at that instant, if the chart has one
     let row = rows[rows.length - 1];
-    if (t !== null && rows.length) {
+    if (t !== null) {
+      const step = Math.max(1, (c.data.before - c.data.after) / Math.max(1, rows.length));
       let best = Infinity;
-      for (const r of rows) { const d = Math.abs(r[0] - t); if (d < best) { best = d; row = r; } }
+      row = null;
+      for (const r of rows) { const d = Math.abs(r[0] - t); if (d < best && d <= step) { best = d; row = r; } }
     }
     const frag = document.createDocumentFragment();
-    frag.appendChild(el('span', 'legend-time', row ? fmtTime(row[0]) : ''));
+    const shown = t !== null ? Math.round(t) : row && row[0];
+    frag.appendChild(el('span', 'legend-time', shown ? fmtTime(shown) : ''));
     for (let i = 1; i < labels.length; i++) {
       const s = el('span', 'dim');
       const sw = el('span', 'sw'); sw.style.background = palette[(i - 1) % palette.length];
