@@ -163,7 +163,7 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
         ))
         .start();
     let _a = child(parent.port, "dchild-a");
-    let _b = child(parent.port, "dchild-b");
+    let mut b = child(parent.port, "dchild-b");
     let _fake = FakeChild::start(
         parent.port,
         "dfake500",
@@ -302,7 +302,10 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     let fetched = load["fetchedCharts"].as_u64().unwrap();
     assert!((1..100).contains(&fetched), "{ctx}");
     assert!(load["maxRequestsIn3s"].as_u64().unwrap() <= 4, "{ctx}");
-    assert!(load["minRequestsIn3s"].as_u64().unwrap() >= 2, "live: {ctx}");
+    assert!(
+        load["minRequestsIn3s"].as_u64().unwrap() >= 2,
+        "live: {ctx}"
+    );
     // the streaming tree: every child streaming, hops, lag, bytes/s and replication shown
     let nodes = seen["streaming"].as_array().unwrap();
     for h in ["dchild-a", "dchild-b", "dfake500"] {
@@ -335,6 +338,41 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     );
     assert_eq!(seen["offLoopback"], serde_json::json!([]), "{ctx}");
     assert_eq!(seen["errors"], serde_json::json!([]), "{ctx}");
+
+    // a child that stops: stale since its last data, in the menu and the tree
+    b.stop();
+    let stale = run_browser_script(
+        "host_menu.js",
+        &[
+            &format!("http://127.0.0.1:{}", parent.port),
+            &out.display().to_string(),
+            "dchild-b",
+        ],
+    );
+    let text = stale["menu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "dchild-b")
+        .and_then(|o| o["text"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("stale since ") && text.contains("hops 1"),
+        "{stale:#}"
+    );
+    assert!(
+        stale["menu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "dchild-a" && o["text"].as_str().unwrap().contains("streaming")),
+        "{stale:#}"
+    );
+    assert!(
+        stale["node"].as_str().unwrap().contains("stale"),
+        "{stale:#}"
+    );
 }
 
 const NETDATA_WEB: &str = "/usr/share/netdata/web";
