@@ -58,8 +58,11 @@ async function main() {
     // the value under the cursor: every visible chart's legend shows the same instant
     const cpu = await (await page.$('[data-chart="system.cpu"] canvas')).boundingBox();
     await page.mouse.move(cpu.x + cpu.width * 0.985, cpu.y + cpu.height / 2);
-    await page.waitForTimeout(200);
+    // (a chart whose newest row is older than that instant shows — until its next update)
+    await page.waitForFunction(() => [...document.querySelectorAll('.chart')].filter((c) => c.getBoundingClientRect().top < innerHeight
+      && [...c.querySelectorAll('.legend .v')].some((v) => v.textContent !== '—')).length >= 2, null, { timeout: T });
     seen.hover = await page.$$eval('.chart', (cs) => cs.filter((c) => c.querySelector('.legend-time') && c.getBoundingClientRect().top < innerHeight).map((c) => c.querySelector('.legend-time').textContent));
+    seen.hoverLegends = await page.$$eval('.chart', (cs) => cs.filter((c) => c.getBoundingClientRect().top < innerHeight).map((c) => c.querySelector('.legend').textContent));
     seen.hoverValues = await page.$$eval('.chart', (cs) => cs.filter((c) => c.getBoundingClientRect().top < innerHeight && [...c.querySelectorAll('.legend .v')].some((v) => v.textContent !== '—')).length);
     await page.mouse.move(0, 0);
     seen.steps.push('switch');
@@ -148,7 +151,8 @@ async function main() {
     await page.waitForFunction((hs) => hs.every((h) => document.querySelector(`#streaming .node[data-host="${h}"]`)), [childA, childB, fake], { timeout: T });
     // the next refresh (every 5 s) shows bytes/s
     await page.waitForFunction(() => [...document.querySelectorAll('#streaming .node .meta')].some((m) => /B\/s/.test(m.textContent)), null, { timeout: T });
-    seen.streaming = await page.$$eval('#streaming .node', (ns) => ns.map((n) => ({ host: n.dataset.host, cls: n.className, text: n.textContent })));
+    seen.streaming = await page.$$eval('#streaming .node[data-host]', (ns) => ns.map((n) => ({ host: n.dataset.host, cls: n.className, text: n.textContent,
+      underProxy: !!(n.closest('ul') && n.closest('ul').parentElement.querySelector(':scope > .node.proxy')) })));
     seen.streamingHash = await page.evaluate(() => location.hash);
     await shot(page, '6-streaming');
     seen.steps.push('streaming');

@@ -486,25 +486,42 @@
     const top = el('ul');
     const li = nodeItem(local, r.now);
     const direct = el('ul');
-    const byHops = new Map();
-    for (const h of hosts) if (!h.localhost) { const k = h.hops || 1; if (!byHops.has(k)) byHops.set(k, []); byHops.get(k).push(h); }
-    // Hosts one hop away stream straight in; farther ones come through a proxy in between.
-    let parentUl = direct;
-    [...byHops.keys()].sort((a, b) => a - b).forEach((k) => {
-      const ul = k === 1 ? direct : el('ul');
-      if (k > 1) {
-        const via = el('li');
-        via.appendChild(el('span', 'node', `through a proxy (${k} hops)`));
-        via.appendChild(ul);
-        parentUl.appendChild(via);
-        parentUl = ul;
+    // Hosts one hop away stream straight in. A farther one came through a proxy: the host one
+    // hop nearer that streams from the same address, when exactly one does (on separate
+    // machines); otherwise a placeholder for "some proxy" at that distance.
+    const ip = (h) => (h.peer || '').replace(/:\d+$/, '');
+    const items = new Map();
+    const placeholders = new Map();
+    const others = hosts.filter((h) => !h.localhost).sort((x, y) => (x.hops || 1) - (y.hops || 1));
+    for (const h of others) {
+      const k = h.hops || 1;
+      const item = nodeItem(h, r.now);
+      items.set(h.hostname, item);
+      if (k === 1) { direct.appendChild(item); continue; }
+      const nearer = others.filter((o) => (o.hops || 1) === k - 1 && o.peer && ip(o) === ip(h));
+      let parentItem = nearer.length === 1 ? items.get(nearer[0].hostname) : null;
+      if (parentItem) item.querySelector('.meta').prepend(`via ${nearer[0].hostname} · `);
+      else {
+        if (!placeholders.has(k)) {
+          const via = el('li');
+          via.appendChild(el('span', 'node proxy', `through a proxy (${k} hops)`));
+          (placeholders.has(k - 1) ? childList(placeholders.get(k - 1)) : direct).appendChild(via);
+          placeholders.set(k, via);
+        }
+        parentItem = placeholders.get(k);
       }
-      for (const h of byHops.get(k)) ul.appendChild(nodeItem(h, r.now));
-    });
+      childList(parentItem).appendChild(item);
+    }
     li.appendChild(direct);
     top.appendChild(li);
     tree.appendChild(top);
     box.appendChild(tree);
+  }
+  // the list of a tree item's children, made on first use
+  function childList(item) {
+    let ul = item.querySelector(':scope > ul');
+    if (!ul) { ul = el('ul'); item.appendChild(ul); }
+    return ul;
   }
   // bytes received per host at the previous refresh, for bytes/s
   const trafficSeen = new Map();
