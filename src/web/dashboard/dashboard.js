@@ -111,7 +111,8 @@
     for (const c of state.charts.values()) draw(c);
   }
   function toggleTheme() {
-    const dark = getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() === '#12151b';
+    const set = document.documentElement.dataset.theme;
+    const dark = set ? set === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
     const t = dark ? 'light' : 'dark';
     try { localStorage.setItem('tributary-theme', t); } catch (e) { /* private mode */ }
     applyTheme(t);
