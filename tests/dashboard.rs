@@ -344,6 +344,8 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     );
     // themes and phone width
     assert_ne!(seen["theme"]["before"], seen["theme"]["after"], "{ctx}");
+    assert_eq!(seen["theme"]["systemDark"], "rgb(18, 21, 27)", "{ctx}");
+    assert_eq!(seen["theme"]["systemLight"], "rgb(247, 248, 250)", "{ctx}");
     assert!(
         seen["phone"]["scrollWidth"].as_u64().unwrap() <= 392,
         "{ctx}"

@@ -166,7 +166,17 @@ async function main() {
     await shot(page, '7-theme-toggled');
     await page.setViewportSize({ width: 390, height: 800 });
     await page.waitForTimeout(300);
-    seen.theme = { before: bg1, after: bg2 };
+    // the system's preference decides until the toggle did: a fresh page in a dark-scheme browser
+    const darkPage = await ctx.newPage();
+    await darkPage.emulateMedia({ colorScheme: 'dark' });
+    await darkPage.goto(url + '/', { waitUntil: 'load', timeout: T });
+    await darkPage.evaluate(() => { localStorage.removeItem('tributary-theme'); });
+    await darkPage.reload({ waitUntil: 'load', timeout: T });
+    const bgDark = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await darkPage.emulateMedia({ colorScheme: 'light' });
+    const bgLight = await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await darkPage.close();
+    seen.theme = { before: bg1, after: bg2, systemDark: bgDark, systemLight: bgLight };
     seen.phone = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, tocHidden: getComputedStyle(document.getElementById('toc')).display === 'none' }));
     await shot(page, '8-phone');
     // keyboard: Tab reaches the header controls
