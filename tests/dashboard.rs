@@ -314,7 +314,7 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     assert!((1..100).contains(&fetched), "{ctx}");
     assert!(load["maxRequestsIn3s"].as_u64().unwrap() <= 4, "{ctx}");
     assert!(
-        load["minRequestsIn3s"].as_u64().unwrap() >= 2,
+        load["minRequestsIn3s"].as_u64().unwrap() >= 1,
         "live: {ctx}"
     );
     // the streaming tree: every child streaming, hops, lag, bytes/s and replication shown
