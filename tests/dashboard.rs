@@ -255,6 +255,14 @@ fn the_dashboard_shows_every_host_live_in_chromium() {
     assert!(hover.len() >= 2, "{ctx}");
     assert!(hover.iter().all(|t| t == &hover[0]), "{ctx}");
     assert!(seen["hoverValues"].as_u64().unwrap() >= 2, "{ctx}");
+    // the resolution follows the chart: one point per pixel, averaged
+    let q = &seen["cpuQuery"];
+    assert_eq!(q["group"], "average", "{ctx}");
+    assert_eq!(
+        q["points"].as_str().unwrap().parse::<u64>().unwrap(),
+        seen["cpuWidth"].as_u64().unwrap(),
+        "{ctx}"
+    );
     // pan and zoom changed the URL's window: dragging left moves it back to absolute times,
     // zooming halves it; a shared link shows the same host and window
     let w = &seen["window"];

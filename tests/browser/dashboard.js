@@ -48,6 +48,8 @@ async function main() {
       cpuLegend: [...document.querySelectorAll('[data-chart="system.cpu"] .legend .dim')].map((d) => d.textContent),
     }));
     seen.switchedDataRequests = requests.filter((u) => u.includes('/api/v1/data')).map((u) => new URL(u).pathname);
+    seen.cpuQuery = Object.fromEntries(new URL(requests.find((u) => u.includes('/api/v1/data') && u.includes('chart=system.cpu&'))).searchParams);
+    seen.cpuWidth = await page.evaluate(() => document.querySelector('[data-chart="system.cpu"] .plot').clientWidth);
     await shot(page, '2-child');
     // live: the same chart element gets new data, the page is not rebuilt
     await page.evaluate(() => { document.querySelector('[data-chart="system.cpu"]').dataset.mark = 'kept'; });
