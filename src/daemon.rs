@@ -45,6 +45,8 @@ pub struct AgentState {
     pub proxied: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Health: alarms of every host with health enabled.
     pub health: crate::health::AgentHealth,
+    /// `[directories] web`: a directory served instead of tributary's own dashboard.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Microseconds since the epoch.
@@ -258,6 +260,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
         health,
+        web_dir: settings.web_dir.clone(),
     });
 
     // A headless child keeps a spool of its last collections, so that its parent can

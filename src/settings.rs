@@ -106,6 +106,9 @@ pub struct Settings {
     /// `[directories] plugins`: where external `*.plugin` files are looked for, in order (a
     /// plugin file name found in two directories runs from the first).
     pub plugins_dirs: Vec<PathBuf>,
+    /// `[directories] web`: serve this directory's files (netdata's dashboards) instead of
+    /// tributary's own dashboard; unset or empty: our dashboard.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Splits netdata's quoted list of directories (`"/a dir" /b,/c`): words are separated by
@@ -352,6 +355,10 @@ impl Settings {
             ssl_key,
             tls_mode,
             plugins_dirs,
+            web_dir: lookup(cfg, "directories", "web")
+                .map(|e| e.value().trim().trim_matches('"').to_string())
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         })
     }
 }

@@ -2,11 +2,13 @@
 //! `/netdata.conf`. Served with hyper on the agent's tokio runtime.
 
 pub mod api_v1;
+pub mod dashboard;
 pub mod json;
 pub mod query;
 pub mod render;
 pub mod router;
 pub mod server;
+pub mod static_files;
 
 #[cfg(test)]
 #[path = "web/live_netdata_tests.rs"]

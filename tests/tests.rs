@@ -32,3 +32,6 @@ mod web_fixtures;
 mod health;
 // Exporting to real carbon, VictoriaMetrics and Prometheus; outages, backfill and faults.
 mod exporting;
+// tributary's own dashboard in headless chromium: host menu, charts, pan/zoom, alarms,
+// streaming tree, 500 charts under a second.
+mod dashboard;

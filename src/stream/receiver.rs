@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,7 +49,22 @@ pub struct ActiveReceiver {
     pub last_us: Arc<AtomicI64>,
     /// Its distance from the origin host.
     pub hops: u32,
+    /// Bytes read from its socket so far (compressed, as on the wire).
+    pub bytes: Arc<AtomicU64>,
+    /// Whether the stream is LZ4-compressed.
+    pub compressed: bool,
     id: u64,
+}
+
+/// What `/api/v1/streaming` shows of a connected child's traffic.
+#[derive(Debug, Clone, Copy)]
+pub struct Traffic {
+    /// Bytes read from its socket so far.
+    pub bytes: u64,
+    /// When its last bytes arrived (µs).
+    pub last_us: i64,
+    /// Whether the stream is LZ4-compressed.
+    pub compressed: bool,
 }
 
 /// The children streaming into this agent right now, by machine GUID.
@@ -66,8 +81,24 @@ impl Receivers {
         a.get(guid).map(|r| (r.peer, r.hops, r.since_us))
     }
 
+    /// The traffic of a host's receiver, while it is connected.
+    pub fn traffic(&self, guid: &str) -> Option<Traffic> {
+        let a = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        a.get(guid).map(|r| Traffic {
+            bytes: r.bytes.load(Ordering::Relaxed),
+            last_us: r.last_us.load(Ordering::Relaxed),
+            compressed: r.compressed,
+        })
+    }
+
     /// Registers a receiver, unless a live one (traffic in the last 30 s) exists for the GUID.
-    fn register(&self, guid: &str, peer: SocketAddr, hops: u32) -> Option<(u64, Arc<AtomicI64>)> {
+    fn register(
+        &self,
+        guid: &str,
+        peer: SocketAddr,
+        hops: u32,
+        compressed: bool,
+    ) -> Option<(u64, Arc<AtomicI64>, Arc<AtomicU64>)> {
         let mut a = self.active.lock().unwrap_or_else(|p| p.into_inner());
         let now = now_us();
         if a.get(guid)
@@ -77,6 +108,7 @@ impl Receivers {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let last_us = Arc::new(AtomicI64::new(now));
+        let bytes = Arc::new(AtomicU64::new(0));
         a.insert(
             guid.to_string(),
             ActiveReceiver {
@@ -84,10 +116,12 @@ impl Receivers {
                 since_us: now,
                 last_us: Arc::clone(&last_us),
                 hops,
+                bytes: Arc::clone(&bytes),
+                compressed,
                 id,
             },
         );
-        Some((id, last_us))
+        Some((id, last_us, bytes))
     }
 
     fn unregister(&self, guid: &str, id: u64) {
@@ -174,11 +208,12 @@ where
         }
     };
     let caps = req.caps.intersect(Caps::ours(settings.enable_compression));
-    let Some((receiver_id, last_us)) =
-        state
-            .receivers
-            .register(&req.machine_guid, peer, u32::from(req.hops))
-    else {
+    let Some((receiver_id, last_us, bytes)) = state.receivers.register(
+        &req.machine_guid,
+        peer,
+        u32::from(req.hops),
+        caps.contains(Caps::COMPRESSION),
+    ) else {
         ev.denied("this GUID is already streaming to this server");
         return refuse(&mut stream, ALREADY_STREAMING).await;
     };
@@ -268,6 +303,7 @@ where
         &mut ingest,
         caps.contains(Caps::COMPRESSION),
         &last_us,
+        &bytes,
     )
     .await;
     state.receivers.unregister(&req.machine_guid, receiver_id);
@@ -342,6 +378,7 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     ingest: &mut Ingest,
     compressed: bool,
     last_us: &AtomicI64,
+    bytes: &AtomicU64,
 ) -> Result<(), String> {
     let mut decoder = compressed.then(FrameDecoder::new);
     let mut chunk = vec![0u8; 64 * 1024];
@@ -357,6 +394,7 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let now = now_us();
         last_us.store(now, Ordering::Relaxed);
+        bytes.fetch_add(n as u64, Ordering::Relaxed);
         plain.clear();
         match decoder.as_mut() {
             Some(d) => d

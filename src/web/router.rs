@@ -21,6 +21,8 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// `Cache-Control: public` instead of no-cache (data with an absolute window).
     pub cacheable: bool,
+    /// A static file's bytes (`[directories] web`), sent instead of `body`.
+    pub file: Option<Vec<u8>>,
 }
 
 impl Reply {
@@ -32,6 +34,7 @@ impl Reply {
             body,
             headers: Vec::new(),
             cacheable: false,
+            file: None,
         }
     }
 
@@ -43,6 +46,7 @@ impl Reply {
             body,
             headers: Vec::new(),
             cacheable: false,
+            file: None,
         }
     }
 
@@ -54,6 +58,7 @@ impl Reply {
             body,
             headers: Vec::new(),
             cacheable: false,
+            file: None,
         }
     }
 
@@ -65,11 +70,19 @@ impl Reply {
             body: message.into(),
             headers: Vec::new(),
             cacheable: false,
+            file: None,
         }
     }
 }
 
 impl Reply {
+    /// 200 with a static file's bytes.
+    pub fn file(content_type: &'static str, bytes: Vec<u8>) -> Reply {
+        let mut r = Reply::with(200, content_type, String::new());
+        r.file = Some(bytes);
+        r
+    }
+
     /// An error netdata's static-file and API-version paths answer as `text/html`.
     pub fn html_error(status: u16, message: impl Into<String>) -> Reply {
         let mut r = Reply::error(status, message);
@@ -164,11 +177,14 @@ pub fn route(state: &AgentState, path: &str, query: &str, host_header: Option<&s
             Reply::html_error(404, format!("Unsupported API version: {version}"))
         }
         ["netdata.conf"] => Reply::text(state.effective_config.clone()),
-        [] | ["index.html"] => Reply::with(
-            200,
-            "text/html; charset=utf-8",
-            api_v1::index_page(state, &host),
-        ),
+        [] | [_]
+            if state.web_dir.is_none()
+                && super::dashboard::asset(rest.first().copied().unwrap_or("")).is_some() =>
+        {
+            let (content_type, body) =
+                super::dashboard::asset(rest.first().copied().unwrap_or("")).unwrap_or_default();
+            Reply::with(200, content_type, body.to_string())
+        }
         file => {
             let name = file.join("/");
             if !name
@@ -185,6 +201,9 @@ pub fn route(state: &AgentState, path: &str, query: &str, host_header: Option<&s
                     400,
                     format!("Relative filenames are not supported: {name}"),
                 );
+            }
+            if let Some(root) = &state.web_dir {
+                return super::static_files::serve(root, file);
             }
             let mut r = Reply::error(
                 404,

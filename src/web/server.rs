@@ -74,6 +74,7 @@ async fn handle(
         })
     });
     let (body, gzipped) = match gzip {
+        _ if reply.file.is_some() => (Bytes::from(reply.file.unwrap_or_default()), false),
         Some(level) if !reply.body.is_empty() => match gzip_body(reply.body.as_bytes(), level) {
             Ok(z) => (Bytes::from(z), true),
             Err(_) => (Bytes::from(reply.body), false),

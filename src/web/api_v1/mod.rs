@@ -226,45 +226,6 @@ pub fn chart(state: &AgentState, host: &Host, params: &[(String, String)]) -> Re
     r
 }
 
-/// A minimal page at `/` listing the hosts and charts (the dashboard is its own capability).
-pub fn index_page(state: &AgentState, host: &Host) -> String {
-    let mut o = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>tributary</title></head><body>",
-    );
-    w!(
-        o,
-        "<h1>tributary on {}</h1><h2>hosts</h2><ul>",
-        html(host.hostname())
-    );
-    for h in state.hosts.all() {
-        w!(
-            o,
-            "<li><a href=\"/host/{0}/\">{0}</a></li>",
-            html(h.hostname())
-        );
-    }
-    o.push_str("</ul><h2>charts</h2><ul>");
-    for c in host.charts() {
-        let st = c.lock();
-        w!(
-            o,
-            "<li><a href=\"api/v1/data?chart={0}&amp;after=-60&amp;format=csv\">{0}</a> — {1} ({2})</li>",
-            html(&st.def.id),
-            html(&st.def.title),
-            html(&st.def.units)
-        );
-    }
-    o.push_str("</ul></body></html>");
-    o
-}
-
-fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Dispatches `/api/v1/CMD` (netdata's command table); unknown commands get netdata's 404.
 pub fn dispatch(
     state: &AgentState,

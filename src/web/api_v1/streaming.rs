@@ -1,7 +1,8 @@
 //! `/api/v1/streaming` (tributary's own; netdata has no such endpoint): every host this agent
 //! keeps, whether its child is streaming now, from where, with how many hops, and what
 //! replication did for it — the seconds replayed, the last gap and how much of it the child
-//! could not fill — so a user can see at a glance that nothing was lost.
+//! could not fill, its chart count, newest data and the bytes its stream carried so far
+//! (compressed or not) — so a user can see at a glance that nothing was lost.
 
 use serde_json::json;
 
@@ -25,6 +26,15 @@ pub fn streaming(state: &AgentState, now_s: i64) -> Reply {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
+            let traffic = (!local)
+                .then(|| state.receivers.traffic(h.machine_guid()))
+                .flatten();
+            let charts = h.charts();
+            let last_data = charts
+                .iter()
+                .map(|c| c.lock().last_entry_t())
+                .max()
+                .unwrap_or(0);
             json!({
                 "hostname": h.hostname(),
                 "guid": h.machine_guid(),
@@ -34,6 +44,12 @@ pub fn streaming(state: &AgentState, now_s: i64) -> Reply {
                 "peer": receiver.map(|(peer, _, _)| peer.to_string()),
                 "hops": if local { 0 } else { receiver.map_or(1, |(_, hops, _)| hops.max(1)) },
                 "connected_since": receiver.map(|(_, _, since_us)| since_us / 1_000_000),
+                "bytes_received": traffic.map(|t| t.bytes),
+                "last_received_age": traffic.map(|t| (now_s - t.last_us / 1_000_000).max(0)),
+                "compression": traffic.map(|t| t.compressed),
+                "charts": charts.len(),
+                "last_data": (last_data > 0).then_some(last_data),
+                "last_data_age": (last_data > 0).then(|| (now_s - last_data).max(0)),
                 "replication": {
                     "charts_finished": r.charts_finished,
                     "charts_in_progress": r.charts_in_progress,
