@@ -77,6 +77,8 @@ pub struct Ingest {
     replay_point_open: bool,
     /// How log lines name the sender (`STREAM host [receive from [ip]:port]`).
     log_prefix: String,
+    /// The dimension the next SET most likely names (the one after the previous SET's).
+    next_dim: usize,
 }
 
 /// A chart's replication during one connection.
@@ -119,6 +121,7 @@ impl Ingest {
             replay_chart: None,
             replay_point_open: false,
             log_prefix: String::new(),
+            next_dim: 0,
         }
     }
 
@@ -422,16 +425,23 @@ impl Ingest {
                 };
                 chart.lock().begin(now_us, microseconds);
                 self.current = Some(chart);
+                self.next_dim = 0;
             }
             Command::Set { id, value } => {
-                let chart = self.current("SET")?;
+                let chart = self.current.as_ref().ok_or(IngestError::NoChart("SET"))?;
                 let mut st = chart.lock();
-                let dim = st
-                    .dim_index(id)
-                    .ok_or_else(|| IngestError::UnknownDimension {
-                        chart: chart.id().to_string(),
-                        dim: id.to_string(),
-                    })?;
+                // Senders SET a chart's dimensions in the same order every collection: try
+                // the one after the previous SET before looking the id up.
+                let dim = match st.dims().get(self.next_dim) {
+                    Some(d) if d.def.id == id => self.next_dim,
+                    _ => st
+                        .dim_index(id)
+                        .ok_or_else(|| IngestError::UnknownDimension {
+                            chart: chart.id().to_string(),
+                            dim: id.to_string(),
+                        })?,
+                };
+                self.next_dim = dim + 1;
                 if let Some(v) = value {
                     st.set(dim, v, now_us);
                 }

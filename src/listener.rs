@@ -104,9 +104,20 @@ async fn route(
 
 /// netdata answers plain HTTP on a TLS-only port with a redirect to https.
 async fn redirect_to_https(mut stream: TcpStream) {
-    let mut buf = vec![0u8; 8192];
-    let n = stream.read(&mut buf).await.unwrap_or(0);
-    let head = String::from_utf8_lossy(&buf[..n]);
+    // Read the whole request head first: closing on a client still writing it would reset
+    // the connection before it reads the redirect.
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 2048];
+    let read_head = async {
+        while buf.len() < 16 * 1024 && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    let _in_time = tokio::time::timeout(Duration::from_secs(10), read_head).await;
+    let head = String::from_utf8_lossy(&buf);
     let path = head.split_whitespace().nth(1).unwrap_or("/");
     let host = head
         .lines()

@@ -65,15 +65,20 @@ fn https_get(port: u16, path: &str, ca: &Path) -> String {
     .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let mut conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let mut tls = rustls::Stream::new(&mut conn, &mut sock);
-    write!(
+    if write!(
         tls,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     )
-    .unwrap();
+    .is_err()
+    {
+        return String::new();
+    }
     let mut out = Vec::new();
     let _eof_or_close_notify = tls.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
@@ -205,7 +210,12 @@ fn tributary_streams_over_tls_into_a_real_netdata_parent() {
             cert.display()
         ),
     );
-    let _child = Agent::builder()
+    wait_until(Duration::from_secs(90), "netdata's HTTPS server", || {
+        https_get(nd.port, "/api/v1/info", &cert)
+            .starts_with("HTTP/1.1 200")
+            .then_some(())
+    });
+    let child = Agent::builder()
         .set("global", "hostname", "trib-tls-child")
         .set("plugins", "proc", "no")
         .set("plugins", "diskspace", "no")
@@ -214,7 +224,19 @@ fn tributary_streams_over_tls_into_a_real_netdata_parent() {
             &format!("    CAfile = {}\n", cert.display()),
         ))
         .start();
-    wait_until(Duration::from_secs(90), "our TLS stream on netdata", || {
-        child_has_data(nd.port, "trib-tls-child").then_some(())
+    let arrived = std::panic::catch_unwind(|| {
+        wait_until(Duration::from_secs(90), "our TLS stream on netdata", || {
+            child_has_data_https(nd.port, "trib-tls-child", &cert).then_some(())
+        })
     });
+    assert!(
+        arrived.is_ok(),
+        "our child's log:\n{}\nnetdata's STREAM log:\n{}",
+        child.log(),
+        nd.error_log()
+            .lines()
+            .filter(|l| l.contains("STREAM") || l.contains("SSL"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -158,8 +158,11 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<V
 }
 
 async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, reply: &str) {
-    let _ignored =
-        tokio::time::timeout(Duration::from_secs(10), stream.write_all(reply.as_bytes())).await;
+    let _ignored = tokio::time::timeout(Duration::from_secs(10), async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.flush().await
+    })
+    .await;
     let _closed = stream.shutdown().await;
 }
 
@@ -268,7 +271,11 @@ where
         start_proxy(&state, &host, &settings, &req, &ev);
     }
     let prompt = caps.accept_prompt();
-    match tokio::time::timeout(Duration::from_secs(60), stream.write_all(prompt.as_bytes())).await {
+    let sent = async {
+        stream.write_all(prompt.as_bytes()).await?;
+        stream.flush().await
+    };
+    match tokio::time::timeout(Duration::from_secs(60), sent).await {
         Ok(Ok(())) => {}
         _ => {
             ev.error("cannot send the accept prompt");
@@ -418,7 +425,11 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
                     line_bytes.len()
                 ));
             }
-            let line = String::from_utf8_lossy(line_bytes);
+            // Valid UTF-8 is the rule; only a bad line pays for the lossy copy.
+            let line = match std::str::from_utf8(line_bytes) {
+                Ok(l) => std::borrow::Cow::Borrowed(l),
+                Err(_) => String::from_utf8_lossy(line_bytes),
+            };
             let cmd = parse_line(&line)
                 .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
             match ingest.apply(cmd, now) {
@@ -435,6 +446,11 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         if !replies.is_empty() {
             stream
                 .write_all(replies.as_bytes())
+                .await
+                .map_err(|e| format!("write error: {e}"))?;
+            // Over TLS the replies would otherwise wait in the session's buffer.
+            stream
+                .flush()
                 .await
                 .map_err(|e| format!("write error: {e}"))?;
             replies.clear();

@@ -369,7 +369,9 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             };
         }
     };
-    if let Err(e) = stream.write_all(&bytes).await {
+    // Every write is flushed: over TLS the tail of a write otherwise waits in the session's
+    // buffer for the next one — and with replication the next one may wait for the parent.
+    if let Err(e) = write_flushed(&mut stream, &bytes).await {
         return fail(format!("failed to send the request: {e}"));
     }
     log::info!("{prefix}: waiting response from remote netdata...");
@@ -471,7 +473,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             }
             None => &out,
         };
-        match tokio::time::timeout(timeout, stream.write_all(payload)).await {
+        match tokio::time::timeout(timeout, write_flushed(&mut stream, payload)).await {
             Ok(Ok(())) => sent_bytes += payload.len() as u64,
             Ok(Err(e)) => return fail(format!("send error after {sent_bytes} bytes: {e}")),
             Err(_) => {
@@ -492,6 +494,12 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
             wire.shrink_to(SPARE_BUFFER_BYTES);
         }
     }
+}
+
+/// Writes all of `bytes` and flushes them to the socket.
+async fn write_flushed<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 /// The send buffers' size in steady state (one collection of a few hundred dimensions).

@@ -238,7 +238,11 @@ impl Netdata {
         std::fs::write(d.join("etc/stream.conf"), stream_conf).unwrap();
         let child = Self::spawn(d);
         let nd = Netdata { child, port, dir };
-        nd.wait_serving();
+        // With TLS configured, netdata 1.37.1 answers plain HTTP only now and then: the
+        // caller waits over HTTPS instead.
+        if !web_extra.contains("ssl") {
+            nd.wait_serving();
+        }
         nd
     }
 
@@ -261,7 +265,8 @@ impl Netdata {
 
     fn wait_serving(&self) {
         let port = self.port;
-        wait_until(Duration::from_secs(30), "netdata's web server", || {
+        // Many netdatas start at once in the full suite; with TLS they take longer.
+        wait_until(Duration::from_secs(90), "netdata's web server", || {
             http_get(port, "/api/v1/info")
                 .ok()
                 .filter(|(s, _)| *s == 200)
