@@ -306,16 +306,7 @@ impl Netdata {
 
 impl Drop for Netdata {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ignored = Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ignored = self.child.kill();
-        let _ignored = self.child.wait();
+        self.stop();
     }
 }
 
