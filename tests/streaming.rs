@@ -739,3 +739,54 @@ fn the_designs_mix_and_match_example_streams_every_host_to_the_top() {
         });
     }
 }
+
+/// A parent that does not negotiate REPLICATION (as the capture `child-no-replication.txt`):
+/// the first `initial clock resync iterations` collections of each chart carry 0 µs, so that
+/// the parent syncs the chart to its own clock; later ones carry the real interval.
+#[test]
+fn without_replication_the_first_collections_resync_the_parents_clock() {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _child = Agent::builder()
+        .set("global", "hostname", "resync-child")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .stream_conf(&format!(
+            "{}    initial clock resync iterations = 3\n",
+            sender_stream_conf(port, false)
+        ))
+        .start();
+    listener.set_nonblocking(false).unwrap();
+    let (mut sock, _) = listener.accept().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut req = [0u8; 4096];
+    let n = sock.read(&mut req).unwrap();
+    assert!(
+        req[..n].starts_with(b"STREAM "),
+        "{}",
+        String::from_utf8_lossy(&req[..n])
+    );
+    // VCAPS HLABELS CLAIM CLABELS FUNCTIONS: what netdata answers without REPLICATION
+    // and COMPRESSION.
+    sock.write_all(b"Hit me baby, push them over with the version=3008")
+        .unwrap();
+    let reader = std::io::BufReader::new(sock.try_clone().unwrap());
+    let mut micros = Vec::new();
+    for line in reader.lines() {
+        let line = line.unwrap();
+        assert!(
+            !line.starts_with("CHART_DEFINITION_END"),
+            "no replication was negotiated: {line}"
+        );
+        if let Some(rest) = line.strip_prefix("BEGIN \"system.idlejitter\" ") {
+            micros.push(rest.trim().parse::<u64>().unwrap());
+            if micros.len() == 5 {
+                break;
+            }
+        }
+    }
+    assert_eq!(&micros[..3], &[0, 0, 0], "{micros:?}");
+    assert!(micros[3..].iter().all(|&m| m > 500_000), "{micros:?}");
+}

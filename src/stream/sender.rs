@@ -50,6 +50,9 @@ struct SinkState {
     /// Charts waiting for the parent's replication request to be answered: no collections
     /// are sent for them until then.
     replicating: HashSet<String>,
+    /// Without REPLICATION: collections sent per chart since connect, for netdata's `initial
+    /// clock resync iterations` (the first ones carry 0 µs so the parent syncs to its clock).
+    resync: HashMap<String, u64>,
     connected: bool,
     caps: Caps,
     /// The buffer overflowed: the connection is restarted (netdata does the same).
@@ -144,6 +147,7 @@ impl CollectionObserver for StreamSink {
             buffer,
             sent,
             replicating,
+            resync,
             ..
         } = &mut *st;
         if sent.get(def.id.as_str()) != Some(&chart.version) {
@@ -166,7 +170,26 @@ impl CollectionObserver for StreamSink {
             self.shared.wake.notify_one();
             return;
         }
-        let _infallible = writeln!(buffer, "BEGIN \"{}\" {}", def.id, duration_us.max(0));
+        let micros = if caps.contains(Caps::REPLICATION) {
+            duration_us.max(0)
+        } else {
+            let sent_so_far = match resync.get_mut(def.id.as_str()) {
+                Some(n) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    resync.insert(def.id.clone(), 1);
+                    1
+                }
+            };
+            if sent_so_far <= self.settings.initial_clock_resync_iterations {
+                0
+            } else {
+                duration_us.max(0)
+            }
+        };
+        let _infallible = writeln!(buffer, "BEGIN \"{}\" {micros}", def.id);
         for d in chart.dims().iter().filter(|d| d.in_last_collection) {
             let _infallible = writeln!(buffer, "SET \"{}\" = {}", d.def.id, d.last_collected);
         }
@@ -254,6 +277,7 @@ async fn run(
                 st.buffer.clear();
                 st.sent.clear();
                 st.replicating.clear();
+                st.resync.clear();
             }
             log::error!("{prefix}: {}", ended.reason);
             if !ended.backoff.is_zero() {
@@ -417,6 +441,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
         st.buffer.clear();
         st.sent.clear();
         st.replicating.clear();
+        st.resync.clear();
         st.spool_loss_logged = false;
         st.caps = caps;
         st.overflowed = false;
