@@ -97,3 +97,61 @@ fn responses_are_gzipped_when_the_client_asks_unless_disabled() {
     .unwrap();
     assert_eq!(r.header("content-encoding"), None);
 }
+
+#[test]
+fn a_real_prometheus_scrapes_allmetrics_and_stores_the_values() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = crate::support::TempDir::new("prom-scrape");
+    let plugins = dir.path().join("plugins.d");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let plugin = plugins.join("promtest.plugin");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\n\
+         echo 'CHART prom.test \"\" \"prom test\" \"things\" prom prom.test line 1000 1'\n\
+         echo 'DIMENSION fortytwo \"\" absolute 1 1'\n\
+         echo 'DIMENSION half \"\" absolute 1 2'\n\
+         while true; do echo 'BEGIN prom.test'; echo 'SET fortytwo = 42'; echo 'SET half = 7'; echo 'END'; sleep 1; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let a = Agent::builder()
+        .dir(dir.path())
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set(
+            "directories",
+            "plugins",
+            &format!("\"{}\"", plugins.display()),
+        )
+        .start();
+    let prom = crate::support::receivers::Prometheus::scraping(a.port);
+    let stored = crate::support::wait_until(
+        std::time::Duration::from_secs(60),
+        "prometheus to store the plugin's values",
+        || {
+            let s = prom.samples("{chart=\"prom.test\"}");
+            (s.len() == 2 && s.iter().all(|(_, p)| p.len() >= 2)).then_some(s)
+        },
+    );
+    let (_, ours) = http_get(a.port, "/api/v1/allmetrics?format=prometheus").unwrap();
+    for (labels, points) in &stored {
+        let dim = labels["dimension"].as_str().unwrap();
+        let expected = match dim {
+            "fortytwo" => 42.0,
+            "half" => 3.5,
+            other => panic!("unexpected dimension {other}: {labels}"),
+        };
+        assert!(
+            points.iter().all(|(_, v)| (*v - expected).abs() < 1e-9),
+            "{dim}: {points:?}"
+        );
+        let name = labels["__name__"].as_str().unwrap();
+        assert!(
+            ours.lines().any(|l| l.starts_with(&format!("{name}{{"))
+                && l.contains(&format!("dimension=\"{dim}\""))),
+            "{name} {dim} is not one of ours:\n{ours}"
+        );
+        assert_eq!(labels["instance"], format!("127.0.0.1:{}", a.port));
+    }
+}

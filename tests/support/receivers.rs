@@ -220,14 +220,28 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts it and waits for `/-/ready`.
     pub fn start() -> Prometheus {
+        Self::start_with("global: {scrape_interval: 15s}\nscrape_configs: []\n")
+    }
+
+    /// Starts it scraping `/api/v1/allmetrics?format=prometheus` of the agent on `port`
+    /// every second, as a user's Prometheus scrapes netdata.
+    pub fn scraping(port: u16) -> Prometheus {
+        Self::start_with(&format!(
+            "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\n\
+             scrape_configs:\n\
+             \x20 - job_name: tributary\n\
+             \x20   metrics_path: /api/v1/allmetrics\n\
+             \x20   params: {{format: [prometheus]}}\n\
+             \x20   static_configs:\n\
+             \x20     - targets: ['127.0.0.1:{port}']\n"
+        ))
+    }
+
+    fn start_with(config: &str) -> Prometheus {
         require("/usr/bin/prometheus");
         let dir = TempDir::new("prom");
         let port = free_port();
-        std::fs::write(
-            dir.path().join("prometheus.yml"),
-            "global: {scrape_interval: 15s}\nscrape_configs: []\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
         let log = std::fs::File::create(dir.path().join("prom.log")).unwrap();
         let child = Command::new("prometheus")
             .arg(format!(
