@@ -155,3 +155,69 @@ fn a_real_prometheus_scrapes_allmetrics_and_stores_the_values() {
         assert_eq!(labels["instance"], format!("127.0.0.1:{}", a.port));
     }
 }
+
+#[test]
+fn slow_clients_huge_heads_and_binary_garbage_get_an_answer_or_a_close_and_the_agent_serves_on() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let a = Agent::builder().set("plugins", "proc", "no").start();
+    // slowloris: a head trickling in a byte a second is cut off.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", a.port)).unwrap();
+    slow.write_all(b"GET /api/v1/info HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let started = Instant::now();
+    let closed = loop {
+        std::thread::sleep(Duration::from_secs(1));
+        // Others are served while it trickles.
+        assert_eq!(http_get(a.port, "/api/v1/info").unwrap().0, 200);
+        if slow.write_all(b"a").is_err() {
+            break true;
+        }
+        slow.set_read_timeout(Some(Duration::from_millis(10)))
+            .unwrap();
+        let mut b = [0u8; 256];
+        match slow.read(&mut b) {
+            Ok(0) => break true,
+            Ok(_) => break true, // answered (408) and closed
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break true,
+        }
+        if started.elapsed() > Duration::from_secs(40) {
+            break false;
+        }
+    };
+    assert!(closed, "a slowloris client was kept for 40 s");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // A 1 MB request head: refused (431) or closed, never buffered whole.
+    let mut big = std::net::TcpStream::connect(("127.0.0.1", a.port)).unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "GET /api/v1/info HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(1 << 20)
+    );
+    let _maybe_reset = big.write_all(head.as_bytes());
+    let mut reply = Vec::new();
+    let _eof = big.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 431"),
+        "{}",
+        text.chars().take(200).collect::<String>()
+    );
+    // Binary garbage instead of a request.
+    let mut junk = std::net::TcpStream::connect(("127.0.0.1", a.port)).unwrap();
+    junk.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _maybe_reset = junk.write_all(&[0xff, 0xfe, 0x00, 0x01, b'\r', b'\n', b'\r', b'\n']);
+    let mut reply = Vec::new();
+    let _eof = junk.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.is_empty() || text.starts_with("HTTP/1.1 4"), "{text}");
+    // Non-UTF-8 bytes in the path.
+    let r = crate::support::http_raw::http_request(a.port, "GET", "/api/v1/%ff%fe?chart=%ff", &[])
+        .unwrap();
+    assert!((400..500).contains(&r.status), "{}", r.status);
+    assert_eq!(http_get(a.port, "/api/v1/info").unwrap().0, 200);
+}

@@ -15,6 +15,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::router;
 use crate::daemon::AgentState;
 
+/// How long a client may take to send a request head.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The largest request head accepted.
+const MAX_REQUEST_HEAD_BYTES: usize = 64 * 1024;
+
 /// Serves HTTP/1.1 (keep-alive) on one accepted connection.
 pub async fn serve_http<S>(stream: S, peer: SocketAddr, state: Arc<AgentState>)
 where
@@ -23,6 +28,11 @@ where
     let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
     if let Err(e) = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        // A client must send its request head within this time (slowloris), and a head may
+        // not grow without bound (hyper answers 431 past its buffer).
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES)
         .serve_connection(TokioIo::new(stream), service)
         .await
     {
