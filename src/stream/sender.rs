@@ -63,6 +63,18 @@ struct SinkState {
     spool_loss_logged: bool,
 }
 
+impl SinkState {
+    /// Drops what belonged to a connection: unsent lines and what the parent was told
+    /// (every chart is defined again, replicated again and resynced again on the next one).
+    fn forget_connection(&mut self) {
+        self.overflowed = false;
+        self.buffer.clear();
+        self.sent.clear();
+        self.replicating.clear();
+        self.resync.clear();
+    }
+}
+
 /// The [`CollectionObserver`] that formats collections for the parent.
 #[derive(Debug)]
 pub struct StreamSink {
@@ -239,6 +251,21 @@ struct Ended {
     backoff: Duration,
 }
 
+impl Ended {
+    /// Ended; the next attempt follows after `reconnect delay seconds`.
+    fn retry(reason: String) -> Ended {
+        Ended::after(reason, 0)
+    }
+
+    /// Ended; this destination is skipped for `seconds` (netdata's back-off per reply).
+    fn after(reason: String, seconds: u64) -> Ended {
+        Ended {
+            reason,
+            backoff: Duration::from_secs(seconds),
+        }
+    }
+}
+
 async fn run(
     host: Arc<Host>,
     settings: SenderSettings,
@@ -273,11 +300,7 @@ async fn run(
                     st.last_disconnect_s = crate::daemon::now_us() / 1_000_000;
                 }
                 st.connected = false;
-                st.overflowed = false;
-                st.buffer.clear();
-                st.sent.clear();
-                st.replicating.clear();
-                st.resync.clear();
+                st.forget_connection();
             }
             log::error!("{prefix}: {}", ended.reason);
             if !ended.backoff.is_zero() {
@@ -299,10 +322,7 @@ async fn session(
     system_info: &[(String, String)],
 ) -> Ended {
     let timeout = Duration::from_secs(settings.timeout_secs.max(1));
-    let fail = |reason: String| Ended {
-        reason,
-        backoff: Duration::ZERO,
-    };
+    let fail = Ended::retry;
     log::info!("{prefix}: initializing communication...");
     let stream =
         match tokio::time::timeout(timeout, TcpStream::connect((dest.host.as_str(), dest.port)))
@@ -337,19 +357,13 @@ async fn session(
             {
                 Ok(Ok(t)) => t,
                 Ok(Err(e)) => {
-                    return Ended {
-                        reason: format!("SSL handshake failed: {e}"),
-                        backoff: Duration::from_secs(300),
-                    };
+                    return Ended::after(format!("SSL handshake failed: {e}"), 300);
                 }
                 Err(_) => return fail("SSL handshake timed out".into()),
             }
         }
         Err(e) => {
-            return Ended {
-                reason: format!("cannot set up SSL: {e}"),
-                backoff: Duration::from_secs(300),
-            };
+            return Ended::after(format!("cannot set up SSL: {e}"), 300);
         }
     };
     talk(tls, host, settings, shared, prefix, hops, system_info).await
@@ -366,10 +380,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     system_info: &[(String, String)],
 ) -> Ended {
     let timeout = Duration::from_secs(settings.timeout_secs.max(1));
-    let fail = |reason: String| Ended {
-        reason,
-        backoff: Duration::ZERO,
-    };
+    let fail = Ended::retry;
     let ours = Caps::ours(settings.enable_compression);
     let mut req = StreamRequest::new(
         &settings.api_key,
@@ -387,10 +398,7 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     let bytes = match req.to_request_bytes() {
         Ok(b) => b,
         Err(e) => {
-            return Ended {
-                reason: format!("cannot build the request: {e}"),
-                backoff: Duration::from_secs(3600),
-            };
+            return Ended::after(format!("cannot build the request: {e}"), 3600);
         }
     };
     // Every write is flushed: over TLS the tail of a write otherwise waits in the session's
@@ -402,35 +410,29 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     let mut reply = vec![0u8; 8192];
     let n = match tokio::time::timeout(timeout, stream.read(&mut reply)).await {
         Ok(Ok(0)) => {
-            return Ended {
-                reason: "remote netdata closed the connection without a reply".into(),
-                backoff: Duration::from_secs(30),
-            };
+            return Ended::after(
+                "remote netdata closed the connection without a reply".into(),
+                30,
+            );
         }
         Ok(Ok(n)) => n,
         Ok(Err(e)) => {
-            return Ended {
-                reason: format!("failed to read the reply: {e}"),
-                backoff: Duration::from_secs(30),
-            };
+            return Ended::after(format!("failed to read the reply: {e}"), 30);
         }
         Err(_) => {
-            return Ended {
-                reason: "no reply from remote netdata".into(),
-                backoff: Duration::from_secs(30),
-            };
+            return Ended::after("no reply from remote netdata".into(), 30);
         }
     };
     let caps = match parse_reply(&reply[..n]) {
         Ok(c) => c.intersect(ours),
         Err(e) => {
-            return Ended {
-                reason: format!(
+            return Ended::after(
+                format!(
                     "remote netdata refused: {e} ('{}')",
                     String::from_utf8_lossy(&reply[..n])
                 ),
-                backoff: Duration::from_secs(u64::from(e.backoff_seconds())),
-            };
+                u64::from(e.backoff_seconds()),
+            );
         }
     };
     log::info!(
@@ -438,13 +440,9 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     );
     {
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.buffer.clear();
-        st.sent.clear();
-        st.replicating.clear();
-        st.resync.clear();
+        st.forget_connection();
         st.spool_loss_logged = false;
         st.caps = caps;
-        st.overflowed = false;
         st.connected = true;
         if caps.contains(Caps::HLABELS) {
             let labels = host
