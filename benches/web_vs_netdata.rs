@@ -18,7 +18,8 @@
 //! Knobs: `TRIB_BENCH_WINDOWS` (5), `TRIB_BENCH_WINDOW_SECONDS` (2), `TRIB_BENCH_CHARTS` (100),
 //! `TRIB_BENCH_DIMS` (10), `TRIB_BENCH_HISTORY` (720 s), `TRIB_BENCH_ND_MODE` (netdata's memory
 //! mode for the child: `dbengine`, its default, or `ram`), `NETDATA` (the netdata binary,
-//! default /usr/sbin/netdata; the bench fails without it).
+//! default /usr/sbin/netdata; the bench fails without it), `TRIBUTARY` (our binary, default
+//! this build's).
 
 #[path = "web_vs_netdata/agents.rs"]
 mod agents;
@@ -135,6 +136,9 @@ fn main() {
     eprintln!("web API bench on {}", machine());
 
     let agents = [agents::tributary(), agents::netdata(&nd_mode)];
+    for a in &agents {
+        eprintln!("  {} pid {} port {}", a.name, a.child.id(), a.port);
+    }
     let started = Instant::now();
     let feeds: Vec<feeder::Feed> = agents
         .iter()

@@ -11,5 +11,8 @@ pub mod server;
 pub mod static_files;
 
 #[cfg(test)]
+#[path = "web/data_path_tests.rs"]
+mod data_path_tests;
+#[cfg(test)]
 #[path = "web/live_netdata_tests.rs"]
 mod live_netdata_tests;

@@ -82,7 +82,8 @@ fn temp_dir(what: &str) -> PathBuf {
     std::env::temp_dir().join(format!("webbench-{what}-{}", std::process::id()))
 }
 
-/// Starts tributary (this build) with a `ram` database for the child.
+/// Starts tributary (this build, or `TRIBUTARY`, e.g. a `--profile profiling` binary for
+/// perf) with a `ram` database for the child.
 pub fn tributary() -> Agent {
     let dir = temp_dir("tributary");
     for d in ["etc", "cache", "lib", "log", "plugins.d"] {
@@ -91,7 +92,9 @@ pub fn tributary() -> Agent {
     std::fs::write(dir.join("etc/stream.conf"), stream_conf("ram")).unwrap();
     let port = free_port();
     let d = dir.display().to_string();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    let binary =
+        std::env::var("TRIBUTARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tributary").into());
+    let mut cmd = Command::new(binary);
     cmd.args(["-D", "-i", "127.0.0.1", "-p", &port.to_string()]);
     for (s, k, v) in [
         ("directories", "config", format!("{d}/etc")),

@@ -12,23 +12,37 @@ macro_rules! w {
 }
 pub(crate) use w;
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal: runs without anything to escape are copied whole.
 pub fn string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                write!(out, "\\u{:04x}", c as u32).expect("writing to a String cannot fail");
-            }
-            c => out.push(c),
-        }
-    }
+    escaped(out, s);
     out.push('"');
+}
+
+/// Appends the inside of a JSON string literal of `s` (escaped, without the quotes).
+pub fn escaped(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            c if c < 0x20 => "",
+            _ => continue,
+        };
+        // every byte matched above is ASCII, so `i` is a char boundary
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            write!(out, "\\u{:04x}", b).expect("writing to a String cannot fail");
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// Appends `"key": ` (with a leading comma unless `first`).
@@ -48,5 +62,8 @@ mod tests {
         let mut s = String::new();
         super::string(&mut s, "a\"b\\c\n\u{1}");
         assert_eq!(s, r#""a\"b\\c\n\u0001""#);
+        s.clear();
+        super::string(&mut s, "plain ünïcode\tend\r");
+        assert_eq!(s, r#""plain ünïcode\tend\r""#);
     }
 }

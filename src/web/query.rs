@@ -8,7 +8,10 @@
 
 use tributary_config::{PatternMode, SimplePattern};
 use tributary_rrd::ChartState;
+use tributary_rrd::cursor::SampleCursor;
 use tributary_rrd::storage_number::{SN_FLAG_RESET, unpack};
+
+mod natural;
 
 /// `|after|` or `|before|` up to this many seconds (3 years) are relative.
 pub const RELATIVE_TIME_MAX: i64 = 3 * 365 * 86400;
@@ -106,15 +109,14 @@ pub mod opt {
     }
 
     /// The flags as netdata echoes them: first alias of each, in table order, comma separated.
-    pub fn write(out: &mut String, options: u32) {
+    pub fn write(out: &mut impl std::fmt::Write, options: u32) {
         let mut used = 0;
         for (name, flag) in NAMES {
             if options & flag != 0 && used & flag == 0 {
-                if used != 0 {
-                    out.push(',');
-                }
+                let sep = if used != 0 { "," } else { "" };
                 used |= flag;
-                out.push_str(name);
+                // String and the response buffer never fail
+                let _infallible = out.write_str(sep).and_then(|()| out.write_str(name));
             }
         }
     }
@@ -252,24 +254,24 @@ pub struct Request {
     pub now: i64,
 }
 
-/// One queried dimension.
+/// One queried dimension (its id and name borrowed from the locked chart).
 #[derive(Debug, Clone)]
-pub struct QueryDim {
+pub struct QueryDim<'a> {
     /// Index in the chart.
     pub index: usize,
     /// Dimension id.
-    pub id: String,
+    pub id: &'a str,
     /// Dimension name.
-    pub name: String,
+    pub name: &'a str,
     /// Value of the newest stored slot (NaN when none).
     pub last_stored: f64,
 }
 
-/// A query result (netdata's `RRDR`).
+/// A query result (netdata's `RRDR`), borrowing names from the chart it was read from.
 #[derive(Debug, Clone, Default)]
-pub struct Rrdr {
+pub struct Rrdr<'a> {
     /// The queried dimensions (hidden ones only with `percentage`).
-    pub dims: Vec<QueryDim>,
+    pub dims: Vec<QueryDim<'a>>,
     /// Per dimension flags (`DIM_*`).
     pub od: Vec<u8>,
     /// Row timestamps, oldest first.
@@ -304,7 +306,7 @@ pub struct Rrdr {
     pub last_entry: i64,
 }
 
-impl Rrdr {
+impl Rrdr<'_> {
     /// True when dimension `c` is printed with `options`.
     pub fn visible(&self, c: usize, options: u32) -> bool {
         self.od[c] & DIM_HIDDEN == 0
@@ -867,16 +869,19 @@ const EMPTY_POINT: Point = Point {
 /// The ram-mode reader of one dimension (`rrddim_query_init/next_metric/is_finished`): points
 /// `[t - ue, t]` stepping from the start time, each holding the next slot once the slot clock
 /// has reached it.
-struct SlotReader {
+struct SlotReader<'a> {
     ue: i64,
     next_t: i64,
     slot_t: i64,
     last_t: i64,
     end_t: i64,
+    /// Consecutive slots without a division each.
+    cursor: SampleCursor<'a>,
 }
 
-impl SlotReader {
-    fn new(first: i64, last: i64, ue: i64, start: i64, end: i64) -> SlotReader {
+impl<'a> SlotReader<'a> {
+    fn new(cursor: SampleCursor<'a>, first: i64, last: i64, start: i64, end: i64) -> Self {
+        let ue = cursor.update_every();
         // netdata's rrddim_time2slot() then rrddim_slot2time()
         let slot_time = |t: i64| -> i64 {
             if t >= last {
@@ -893,6 +898,7 @@ impl SlotReader {
             slot_t: slot_time(start),
             last_t: slot_time(end),
             end_t: end,
+            cursor,
         }
     }
 
@@ -900,7 +906,7 @@ impl SlotReader {
         self.next_t > self.end_t
     }
 
-    fn next(&mut self, st: &ChartState, dim: usize) -> Point {
+    fn next(&mut self) -> Point {
         let t = self.next_t;
         self.next_t += self.ue;
         let mut p = Point {
@@ -912,7 +918,7 @@ impl SlotReader {
         if t < self.slot_t || t > self.last_t {
             return p;
         }
-        if let Some(n) = st.sample_at(dim, self.slot_t) {
+        if let Some(n) = self.cursor.sample_at(self.slot_t) {
             p.value = unpack(n);
             p.reset = n & SN_FLAG_RESET != 0 && p.value.is_finite();
         }
@@ -932,7 +938,7 @@ fn interpolate(p: &mut Point, prev: &Point, now: i64) {
 }
 
 /// Chooses the dimensions of `st` for a request (`query_target_add_metric()`), with their flags.
-fn select_dims(st: &ChartState, req: &Request) -> (Vec<QueryDim>, Vec<u8>) {
+fn select_dims<'a>(st: &'a ChartState, req: &Request) -> (Vec<QueryDim<'a>>, Vec<u8>) {
     let pattern = req
         .dimensions
         .as_deref()
@@ -985,8 +991,8 @@ fn select_dims(st: &ChartState, req: &Request) -> (Vec<QueryDim>, Vec<u8>) {
             };
             dims.push(QueryDim {
                 index: i,
-                id: d.def.id.clone(),
-                name: d.def.name.clone(),
+                id: &d.def.id,
+                name: &d.def.name,
                 last_stored,
             });
             flags.push(f);
@@ -996,7 +1002,16 @@ fn select_dims(st: &ChartState, req: &Request) -> (Vec<QueryDim>, Vec<u8>) {
 }
 
 /// Runs a query on one chart (netdata's `rrd2rrdr()` with the ram storage engine).
-pub fn run(st: &ChartState, req: &Request) -> Result<Rrdr, QueryError> {
+pub fn run<'a>(st: &'a ChartState, req: &Request) -> Result<Rrdr<'a>, QueryError> {
+    run_with(st, req, true)
+}
+
+/// [`run`], with the natural-points fast path allowed or not (the tests compare both).
+fn run_with<'a>(
+    st: &'a ChartState,
+    req: &Request,
+    allow_natural: bool,
+) -> Result<Rrdr<'a>, QueryError> {
     let (dims, od) = select_dims(st, req);
     if dims.is_empty() {
         return Err(QueryError::NoMetrics);
@@ -1028,7 +1043,38 @@ pub fn run(st: &ChartState, req: &Request) -> Result<Rrdr, QueryError> {
     if points == 0 {
         return Ok(r);
     }
-    let mut grouper = Grouper::new(req.group, req.group_options.as_deref(), &w);
+    let (min, max) = if allow_natural && natural::applies(&w, ue, req.group) {
+        natural::fill(&mut r, st, &w, first, last, req.group)
+    } else {
+        fill_grouped(&mut r, st, req, &w, first, last)
+    };
+    r.min = min;
+    r.max = max;
+    let any_nonzero = r.od.iter().any(|f| f & DIM_NONZERO != 0);
+    if req.options & opt::NONZERO != 0 && !any_nonzero {
+        for f in &mut r.od {
+            if *f & DIM_HIDDEN == 0 {
+                *f |= DIM_NONZERO;
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// The general reader and grouping loop of `rrd2rrdr()` (every method, group size, gap and
+/// interpolation case): fills the rows of `r` and returns the min and max of the values.
+fn fill_grouped(
+    r: &mut Rrdr<'_>,
+    st: &ChartState,
+    req: &Request,
+    w: &Window,
+    first: i64,
+    last: i64,
+) -> (f64, f64) {
+    let nd = r.dims.len();
+    let points = w.points.max(0) as usize;
+    let ue = st.update_every().max(1);
+    let mut grouper = Grouper::new(req.group, req.group_options.as_deref(), w);
     let (mut min, mut max) = (0.0f64, 0.0f64);
     let view = r.view_update_every;
     let g = w.granularity;
@@ -1039,7 +1085,7 @@ pub fn run(st: &ChartState, req: &Request) -> Result<Rrdr, QueryError> {
         // query plan: one tier, clipped to the database
         let plan_after = first.max(w.after);
         let plan_before = last.min(w.before);
-        let mut reader = SlotReader::new(first, last, ue, plan_after, plan_before);
+        let mut reader = SlotReader::new(st.cursor(dim), first, last, plan_after, plan_before);
         let (mut last2, mut last1, mut new) = (EMPTY_POINT, EMPTY_POINT, EMPTY_POINT);
         let mut now_start = w.after - g;
         let mut now_end = w.after + view - g;
@@ -1075,7 +1121,7 @@ pub fn run(st: &ChartState, req: &Request) -> Result<Rrdr, QueryError> {
                     new.end = now_end;
                     break;
                 }
-                new = reader.next(st, dim);
+                new = reader.next();
                 r.db_points_read += 1;
                 if new.start == new.end {
                     new.start = new.end - ue;
@@ -1152,17 +1198,7 @@ pub fn run(st: &ChartState, req: &Request) -> Result<Rrdr, QueryError> {
         r.before = max_date;
         r.after = min_date - view + g;
     }
-    r.min = min;
-    r.max = max;
-    let any_nonzero = r.od.iter().any(|f| f & DIM_NONZERO != 0);
-    if req.options & opt::NONZERO != 0 && !any_nonzero {
-        for f in &mut r.od {
-            if *f & DIM_HIDDEN == 0 {
-                *f |= DIM_NONZERO;
-            }
-        }
-    }
-    Ok(r)
+    (min, max)
 }
 
 #[cfg(test)]

@@ -283,6 +283,18 @@ impl ChartState {
         Some(self.store.read(d.slot, entry))
     }
 
+    /// A sequential reader of dimension `dim` (the same answers as [`ChartState::sample_at`],
+    /// without the divisions for consecutive slot times).
+    pub fn cursor(&self, dim: usize) -> crate::cursor::SampleCursor<'_> {
+        crate::cursor::SampleCursor::new(self, dim)
+    }
+
+    /// The raw sample at ring position `entry` of dimension `dim` (`dim` must exist).
+    #[inline]
+    pub(crate) fn read_entry(&self, dim: usize, entry: usize) -> StorageNumber {
+        self.store.read(self.dims[dim].slot, entry)
+    }
+
     /// The value of dimension `dim` at slot time `t`: `None` outside the stored window, NaN for
     /// an empty slot.
     pub fn value_at(&self, dim: usize, t: i64) -> Option<f64> {

@@ -12,6 +12,7 @@ pub mod chart;
 pub mod chart_file;
 pub mod chart_store;
 pub mod collection;
+pub mod cursor;
 pub mod host;
 pub mod memory_mode;
 pub mod model;

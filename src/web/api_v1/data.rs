@@ -1,6 +1,7 @@
 //! `/api/v1/data` (netdata's `web_client_api_request_v1_data()`): parameters, the query, and
 //! the format with its content type, JSONP/Google wrappers and cache headers.
 
+use tributary_rrd::number_format::write_i64;
 use tributary_rrd::{ChartState, Host};
 
 use crate::web::query::{self, Group, QueryError, Request, opt};
@@ -112,34 +113,48 @@ pub fn parse(params: &[(String, String)], now: i64) -> DataParams {
     p
 }
 
-/// The query id netdata prints in the wrapper (`chart://host:H/instance:NAME/...`).
+/// The query id netdata prints in the wrapper (`chart://host:H/instance:NAME/...`), written
+/// into one buffer.
 pub fn query_id(host: &str, chart_name: &str, p: &DataParams) -> String {
-    let mut opts = String::new();
-    opt::write(&mut opts, p.req.options);
-    let mut id = String::new();
-    match (&p.context, &p.chart) {
-        (Some(ctx), _) => {
-            id.push_str(&format!(
-                "context://host:{host}/contexts:{ctx}/instances:{}",
-                p.chart.as_deref().unwrap_or("*")
-            ));
+    let mut id = String::with_capacity(160);
+    match &p.context {
+        Some(ctx) => {
+            id.push_str("context://host:");
+            id.push_str(host);
+            id.push_str("/contexts:");
+            id.push_str(ctx);
+            id.push_str("/instances:");
+            id.push_str(p.chart.as_deref().unwrap_or("*"));
         }
-        _ => id.push_str(&format!("chart://host:{host}/instance:{chart_name}")),
+        None => {
+            id.push_str("chart://host:");
+            id.push_str(host);
+            id.push_str("/instance:");
+            id.push_str(chart_name);
+        }
     }
-    id.push_str(&format!(
-        "/dimensions:{}/after:{}/before:{}/points:{}/group:{}{}/options:{opts}",
-        p.req.dimensions.as_deref().unwrap_or("*"),
-        p.req.after,
-        p.req.before,
-        p.req.points.max(0),
-        p.req.group.name(),
-        p.req.group_options.as_deref().unwrap_or(""),
-    ));
+    id.push_str("/dimensions:");
+    id.push_str(p.req.dimensions.as_deref().unwrap_or("*"));
+    id.push_str("/after:");
+    write_i64(&mut id, p.req.after);
+    id.push_str("/before:");
+    write_i64(&mut id, p.req.before);
+    id.push_str("/points:");
+    write_i64(&mut id, p.req.points.max(0));
+    id.push_str("/group:");
+    id.push_str(p.req.group.name());
+    id.push_str(p.req.group_options.as_deref().unwrap_or(""));
+    id.push_str("/options:");
+    opt::write(&mut id, p.req.options);
     if p.req.gtime > 1 {
-        id.push_str(&format!("/resampling:{}", p.req.gtime));
+        id.push_str("/resampling:");
+        write_i64(&mut id, p.req.gtime);
     }
     // json_fix_string(): quotes and backslashes would break the wrapper
-    id.replace(['"', '\\'], "_")
+    if id.contains(['"', '\\']) {
+        id = id.replace(['"', '\\'], "_");
+    }
+    id
 }
 
 /// Runs the request on one chart (already locked) and renders the reply.
@@ -151,16 +166,24 @@ pub fn render_chart(host_name: &str, st: &ChartState, p: &DataParams) -> Reply {
         }
     };
     let id = query_id(host_name, &st.def.name, p);
-    let all_dims: Vec<(String, String)> = st
-        .dims()
-        .iter()
-        .map(|d| (d.def.id.clone(), d.def.name.clone()))
-        .collect();
-    let labels: Vec<(String, String)> = st
-        .labels
-        .iter()
-        .map(|l| (l.name.clone(), l.value.clone()))
-        .collect();
+    // only `all-dimensions` prints these
+    let all = r.options & opt::ALL_DIMENSIONS != 0;
+    let all_dims: Vec<(String, String)> = if all {
+        st.dims()
+            .iter()
+            .map(|d| (d.def.id.clone(), d.def.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let labels: Vec<(String, String)> = if all {
+        st.labels
+            .iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let info = WrapInfo {
         id: &id,
         group: p.req.group.name(),

@@ -13,7 +13,9 @@ pub mod info;
 pub mod registry;
 pub mod streaming;
 
-use super::json::{key, string, w};
+use tributary_rrd::number_format::{write_i64, write_u64};
+
+use super::json::{escaped, key, string, w};
 use super::router::Reply;
 use crate::daemon::AgentState;
 
@@ -37,51 +39,83 @@ pub fn netdata_version() -> String {
     format!("v{}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Appends `,\n{indent}\t"{k}": ` (the separator and key of a chart field).
+fn field(o: &mut String, indent: &str, k: &str) {
+    o.push_str(",\n");
+    o.push_str(indent);
+    o.push_str("\t\"");
+    o.push_str(k);
+    o.push_str("\": ");
+}
+
+/// `,\n{indent}\t"{k}": {v}` for an integer field.
+fn int_field(o: &mut String, indent: &str, k: &str, v: i64) {
+    field(o, indent, k);
+    write_i64(o, v);
+}
+
+/// `\n{indent}{tail}`: a line of the chart object that closes something.
+fn close(o: &mut String, indent: &str, tail: &str) {
+    o.push('\n');
+    o.push_str(indent);
+    o.push_str(tail);
+}
+
 /// One chart object of `charts`/`chart` (fixture `chart-system.cpu.json`), each line prefixed
-/// with `indent`.
+/// with `indent`. Written piece by piece into `o`: no formatting machinery, no temporary
+/// strings (this is most of `/api/v1/charts`).
 fn chart_json(o: &mut String, c: &ChartState, indent: &str, alarms: &[alarms::ChartAlarm]) {
     let d = &c.def;
-    w!(o, "{indent}{{\n{indent}\t\"id\": ");
+    o.push_str(indent);
+    o.push_str("{\n");
+    o.push_str(indent);
+    o.push_str("\t\"id\": ");
     string(o, &d.id);
-    let title = format!("{} ({})", d.title, d.name);
-    let fields: [(&str, &str); 5] = [
-        ("name", &d.name),
+    for (k, v) in [
+        ("name", d.name.as_str()),
         ("type", d.type_part()),
         ("family", &d.family),
         ("context", &d.context),
-        ("title", &title),
-    ];
-    for (k, v) in fields {
-        w!(o, ",\n{indent}\t\"{k}\": ");
+    ] {
+        field(o, indent, k);
         string(o, v);
     }
-    w!(o, ",\n{indent}\t\"priority\": {}", d.priority);
+    // "title (name)", escaped as one string
+    field(o, indent, "title");
+    o.push('"');
+    escaped(o, &d.title);
+    o.push_str(" (");
+    escaped(o, &d.name);
+    o.push_str(")\"");
+    int_field(o, indent, "priority", d.priority);
     for (k, v) in [
         ("plugin", &d.plugin),
         ("module", &d.module),
         ("units", &d.units),
     ] {
-        w!(o, ",\n{indent}\t\"{k}\": ");
+        field(o, indent, k);
         string(o, v);
     }
-    w!(o, ",\n{indent}\t\"data_url\": ");
-    string(o, &format!("/api/v1/data?chart={}", d.id));
-    w!(
-        o,
-        ",\n{indent}\t\"chart_type\": \"{}\"",
-        d.chart_type.as_str()
-    );
+    field(o, indent, "data_url");
+    o.push_str("\"/api/v1/data?chart=");
+    escaped(o, &d.id);
+    o.push('"');
+    field(o, indent, "chart_type");
+    o.push('"');
+    o.push_str(d.chart_type.as_str());
+    o.push('"');
     let (first, last) = (c.first_entry_t(), c.last_entry_t());
     let duration = if last > 0 {
         last - first + c.update_every()
     } else {
         0
     };
-    w!(o, ",\n{indent}\t\"duration\": {duration}");
-    w!(o, ",\n{indent}\t\"first_entry\": {first}");
-    w!(o, ",\n{indent}\t\"last_entry\": {last}");
-    w!(o, ",\n{indent}\t\"update_every\": {}", c.update_every());
-    w!(o, ",\n{indent}\t\"dimensions\": {{");
+    int_field(o, indent, "duration", duration);
+    int_field(o, indent, "first_entry", first);
+    int_field(o, indent, "last_entry", last);
+    int_field(o, indent, "update_every", c.update_every());
+    field(o, indent, "dimensions");
+    o.push('{');
     for (i, dim) in c
         .dims()
         .iter()
@@ -89,50 +123,60 @@ fn chart_json(o: &mut String, c: &ChartState, indent: &str, alarms: &[alarms::Ch
         .enumerate()
     {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
-        w!(o, "{indent}\t\t");
+        o.push_str(indent);
+        o.push_str("\t\t");
         string(o, &dim.def.id);
         o.push_str(": { \"name\": ");
         string(o, &dim.def.name);
         o.push_str(" }");
     }
-    w!(o, "\n{indent}\t}}");
-    w!(o, ",\n{indent}\t\"chart_variables\": {{\n{indent}\t}}");
-    w!(o, ",\n{indent}\t\"green\": null,\n{indent}\t\"red\": null");
-    w!(o, ",\n{indent}\t\"alarms\": {{\n");
+    close(o, indent, "\t}");
+    field(o, indent, "chart_variables");
+    o.push('{');
+    close(o, indent, "\t}");
+    field(o, indent, "green");
+    o.push_str("null");
+    field(o, indent, "red");
+    o.push_str("null");
+    field(o, indent, "alarms");
+    o.push_str("{\n");
     for (i, a) in alarms.iter().enumerate() {
         if i > 0 {
             o.push_str(",\n");
         }
-        w!(o, "{indent}\t\t");
+        o.push_str(indent);
+        o.push_str("\t\t");
         string(o, &a.name);
-        w!(
-            o,
-            ": {{\n{indent}\t\t\t\"id\": {},\n{indent}\t\t\t\"status\": ",
-            a.id
-        );
+        o.push_str(": {");
+        close(o, indent, "\t\t\t\"id\": ");
+        write_u64(o, u64::from(a.id));
+        o.push(',');
+        close(o, indent, "\t\t\t\"status\": ");
         string(o, a.status);
-        w!(o, ",\n{indent}\t\t\t\"units\": ");
+        o.push(',');
+        close(o, indent, "\t\t\t\"units\": ");
         string(o, &a.units);
-        w!(
-            o,
-            ",\n{indent}\t\t\t\"update_every\": {}\n{indent}\t\t}}",
-            a.update_every
-        );
+        o.push(',');
+        close(o, indent, "\t\t\t\"update_every\": ");
+        write_i64(o, a.update_every);
+        close(o, indent, "\t\t}");
     }
-    w!(o, "\n{indent}\t}}");
-    w!(o, ",\n{indent}\t\"chart_labels\": {{");
+    close(o, indent, "\t}");
+    field(o, indent, "chart_labels");
+    o.push('{');
     for (i, l) in c.labels.iter().enumerate() {
         o.push_str(if i == 0 { "\n" } else { ",\n" });
-        w!(o, "{indent}\t\t");
+        o.push_str(indent);
+        o.push_str("\t\t");
         string(o, &l.name);
         o.push(':');
         string(o, &l.value);
     }
-    w!(o, "\n{indent}\t}}");
-    w!(
-        o,
-        ",\n{indent}\t\"functions\": {{\n{indent}\t}}\n{indent}}}"
-    );
+    close(o, indent, "\t}");
+    field(o, indent, "functions");
+    o.push('{');
+    close(o, indent, "\t}");
+    close(o, indent, "}");
 }
 
 /// `/api/v1/charts` (fixtures `charts.json`, `charts-child.json`): every chart of `host`, and

@@ -1,6 +1,7 @@
 //! Calendar dates of the csv-like and datatable formats. netdata prints them in the agent's
 //! local time zone; tributary prints UTC (the zone of every capture and test machine so far).
 
+use super::out::Out;
 use crate::web::json::w;
 
 /// (year, month 1-12, day, hour, minute, second) of a unix time, UTC.
@@ -28,13 +29,13 @@ pub fn civil(t: i64) -> (i64, u32, u32, u32, u32, u32) {
 }
 
 /// `YYYY-MM-DD HH:MM:SS`.
-pub fn write_date(out: &mut String, t: i64) {
+pub fn write_date(out: &mut Out, t: i64) {
     let (y, mo, d, h, mi, s) = civil(t);
     w!(out, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}");
 }
 
 /// `Date(Y,M0,D,h,m,s)` (months from 0, as JavaScript).
-pub fn write_js_date(out: &mut String, t: i64) {
+pub fn write_js_date(out: &mut Out, t: i64) {
     let (y, mo, d, h, mi, s) = civil(t);
     w!(out, "Date({y},{},{d},{h},{mi},{s})", mo - 1);
 }
@@ -43,11 +44,11 @@ pub fn write_js_date(out: &mut String, t: i64) {
 mod tests {
     #[test]
     fn fixture_dates() {
-        let mut s = String::new();
+        let mut s = super::Out::default();
         super::write_date(&mut s, 1_795_569_304);
-        assert_eq!(s, "2026-11-25 01:15:04");
-        s.clear();
+        assert_eq!(s.into_string(), "2026-11-25 01:15:04");
+        let mut s = super::Out::default();
         super::write_js_date(&mut s, 1_795_569_304);
-        assert_eq!(s, "Date(2026,10,25,1,15,4)");
+        assert_eq!(s.into_string(), "Date(2026,10,25,1,15,4)");
     }
 }

@@ -1,10 +1,11 @@
 //! The output formats of `/api/v1/data` (netdata's `web/api/formatters/`): json, datatable,
 //! csv family, ssv/array, the value of a row, and the `jsonwrap` wrapper. Everything is written
-//! straight into one `String`; numbers with `write_netdata_f64`.
+//! straight into one buffer ([`out::Out`]); numbers with netdata's formatting, straight into it.
 
 pub mod dates;
+pub mod out;
 
-use tributary_rrd::number_format::write_netdata_f64;
+use out::Out;
 
 use super::json::w;
 use super::query::{Rrdr, VALUE_EMPTY, VALUE_RESET, opt};
@@ -86,16 +87,16 @@ impl Format {
     }
 }
 
-fn num(out: &mut String, v: f64) {
-    write_netdata_f64(out, v);
+fn num(out: &mut Out, v: f64) {
+    out.num(v);
 }
 
 /// Writes the value cell `idx` as netdata does: `null` (or `0` with `null2zero`) for an empty
 /// slot, else the value — made absolute with `abs`, a percentage of `percent_of` (the row
 /// total) with `percentage`. Returns the number written, if any.
 fn write_cell(
-    out: &mut String,
-    r: &Rrdr,
+    out: &mut Out,
+    r: &Rrdr<'_>,
     idx: usize,
     options: u32,
     percent_of: Option<f64>,
@@ -121,7 +122,7 @@ fn write_cell(
 
 /// With `percentage`, the result's min/max are those of the percentages written (`first`:
 /// the first value of the row resets them, as netdata does).
-fn track_percentage(r: &mut Rrdr, n: f64, first: &mut bool) {
+fn track_percentage(r: &mut Rrdr<'_>, n: f64, first: &mut bool) {
     if *first {
         r.min = n;
         r.max = n;
@@ -132,7 +133,7 @@ fn track_percentage(r: &mut Rrdr, n: f64, first: &mut bool) {
 }
 
 /// The row total used by `percentage` (every queried dimension, hidden ones too).
-fn row_total(r: &Rrdr, row: usize, options: u32) -> f64 {
+fn row_total(r: &Rrdr<'_>, row: usize, options: u32) -> f64 {
     let nd = r.dims.len();
     let mut total = 0.0;
     for c in 0..nd {
@@ -147,7 +148,7 @@ fn row_total(r: &Rrdr, row: usize, options: u32) -> f64 {
 
 /// `rrdr2json()`: `json` (and `objectrows`, `google_json`) or, with `datatable`, Google's
 /// DataTable.
-pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
+pub fn json(r: &mut Rrdr<'_>, out: &mut Out, mut options: u32, datatable: bool) {
     let google = options & opt::GOOGLE_JSON != 0;
     let (kq, sq) = if datatable && google {
         ("", "'")
@@ -158,17 +159,33 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
     let with_new = !datatable && google;
     let nd = r.dims.len();
     let (pre_date, post_date, pre_label, post_label, pre_value, post_value, post_line);
-    let data_begin: String;
-    let mut object_rows_time = String::new();
+    let data_begin: &str;
+    let mut object_rows_time = "";
     if datatable {
-        pre_date = format!("        {{{kq}c{kq}:[{{{kq}v{kq}:{sq}");
-        post_date = format!("{sq}}}");
-        pre_label = format!(",\n     {{{kq}id{kq}:{sq}{sq},{kq}label{kq}:{sq}");
-        post_label = format!("{sq},{kq}pattern{kq}:{sq}{sq},{kq}type{kq}:{sq}number{sq}}}");
-        pre_value = format!(",{{{kq}v{kq}:");
-        post_value = "}".to_string();
-        post_line = "]}".to_string();
-        data_begin = format!("\n  ],\n    {kq}rows{kq}:\n [\n");
+        // the pieces with `kq`/`sq` spelled out: google_json drops the key quotes and uses '
+        (
+            pre_date, post_date, pre_label, post_label, pre_value, data_begin,
+        ) = if google {
+            (
+                "        {c:[{v:'",
+                "'}",
+                ",\n     {id:'',label:'",
+                "',pattern:'',type:'number'}",
+                ",{v:",
+                "\n  ],\n    rows:\n [\n",
+            )
+        } else {
+            (
+                "        {\"c\":[{\"v\":\"",
+                "\"}",
+                ",\n     {\"id\":\"\",\"label\":\"",
+                "\",\"pattern\":\"\",\"type\":\"number\"}",
+                ",{\"v\":",
+                "\n  ],\n    \"rows\":\n [\n",
+            )
+        };
+        post_value = "}";
+        post_line = "]}";
         w!(out, "{{\n {kq}cols{kq}:\n [\n");
         w!(
             out,
@@ -185,17 +202,17 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
         options &= !opt::OBJECTROWS;
     } else {
         let objects = options & opt::OBJECTROWS != 0;
-        pre_date = if objects { " { " } else { " [ " }.to_string();
-        post_date = String::new();
-        pre_label = ",\"".to_string();
-        post_label = "\"".to_string();
-        pre_value = ",".to_string();
-        post_value = String::new();
-        post_line = if objects { "}" } else { "]" }.to_string();
-        data_begin = format!("],\n    {kq}data{kq}:\n [\n");
+        pre_date = if objects { " { " } else { " [ " };
+        post_date = "";
+        pre_label = ",\"";
+        post_label = "\"";
+        pre_value = ",";
+        post_value = "";
+        post_line = if objects { "}" } else { "]" };
+        data_begin = "],\n    \"data\":\n [\n";
         w!(out, "{{\n {kq}labels{kq}: [{sq}time{sq}");
         if objects {
-            object_rows_time = format!("{kq}time{kq}: ");
+            object_rows_time = "\"time\": ";
         }
     }
     let mut shown = 0;
@@ -203,34 +220,33 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
         if !r.visible(c, options) {
             continue;
         }
-        out.push_str(&pre_label);
-        out.push_str(&r.dims[c].name);
-        out.push_str(&post_label);
+        out.push_str(pre_label);
+        out.push_str(r.dims[c].name);
+        out.push_str(post_label);
         shown += 1;
     }
     if shown == 0 {
-        out.push_str(&pre_label);
+        out.push_str(pre_label);
         out.push_str("no data");
-        out.push_str(&post_label);
+        out.push_str(post_label);
     }
-    out.push_str(&data_begin);
+    out.push_str(data_begin);
     if shown == 0 {
         out.push_str("\n]\n}");
         return;
     }
-    let rows: Vec<usize> = row_order(r.rows, options);
-    for (k, &i) in rows.iter().enumerate() {
+    for (k, i) in row_order(r.rows, options).enumerate() {
         if k > 0 {
             out.push_str(",\n");
         }
-        out.push_str(&pre_date);
-        out.push_str(&object_rows_time);
+        out.push_str(pre_date);
+        out.push_str(object_rows_time);
         if js_dates {
             if with_new {
                 out.push_str("new ");
             }
             dates::write_js_date(out, r.t[i]);
-            out.push_str(&post_date);
+            out.push_str(post_date);
             if datatable {
                 let reset = (0..nd).any(|c| r.o[i * nd + c] & VALUE_RESET != 0);
                 if reset {
@@ -243,11 +259,11 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
                 }
             }
         } else {
-            w!(out, "{}", r.t[i]);
+            out.int(r.t[i]);
             if options & opt::MILLISECONDS != 0 {
                 out.push_str("000");
             }
-            out.push_str(&post_date);
+            out.push_str(post_date);
         }
         let pct = options & opt::PERCENTAGE != 0;
         let total = if pct { row_total(r, i, options) } else { 1.0 };
@@ -256,7 +272,7 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
             if !r.visible(c, options) {
                 continue;
             }
-            out.push_str(&pre_value);
+            out.push_str(pre_value);
             if options & opt::OBJECTROWS != 0 {
                 w!(out, "{kq}{}{kq}: ", r.dims[c].name);
             }
@@ -266,20 +282,17 @@ pub fn json(r: &mut Rrdr, out: &mut String, mut options: u32, datatable: bool) {
             {
                 track_percentage(r, n, &mut set_min_max);
             }
-            out.push_str(&post_value);
+            out.push_str(post_value);
         }
-        out.push_str(&post_line);
+        out.push_str(post_line);
     }
     out.push_str("\n]\n}");
 }
 
 /// Row indexes in output order: newest first unless `flip`.
-fn row_order(rows: usize, options: u32) -> Vec<usize> {
-    if options & opt::REVERSED != 0 {
-        (0..rows).collect()
-    } else {
-        (0..rows).rev().collect()
-    }
+fn row_order(rows: usize, options: u32) -> impl Iterator<Item = usize> {
+    let flip = options & opt::REVERSED != 0;
+    (0..rows).map(move |k| if flip { k } else { rows - 1 - k })
 }
 
 /// Separators of one csv-like format.
@@ -298,7 +311,7 @@ pub struct CsvStyle<'a> {
 }
 
 /// `rrdr2csv()`.
-pub fn csv(r: &mut Rrdr, out: &mut String, options: u32, s: CsvStyle<'_>) {
+pub fn csv(r: &mut Rrdr<'_>, out: &mut Out, options: u32, s: CsvStyle<'_>) {
     let nd = r.dims.len();
     let q = if options & opt::LABEL_QUOTES != 0 {
         "\""
@@ -338,7 +351,7 @@ pub fn csv(r: &mut Rrdr, out: &mut String, options: u32, s: CsvStyle<'_>) {
         out.push_str(s.betweenlines);
         out.push_str(s.startline);
         if options & (opt::SECONDS | opt::MILLISECONDS) != 0 {
-            w!(out, "{}", r.t[i]);
+            out.int(r.t[i]);
             if options & opt::MILLISECONDS != 0 {
                 out.push_str("000");
             }
@@ -366,7 +379,7 @@ pub fn csv(r: &mut Rrdr, out: &mut String, options: u32, s: CsvStyle<'_>) {
 
 /// `rrdr2value()`: one number for row `i` (sum of the visible dimensions, or max - min with
 /// `min2max`); None when every value of the row is empty.
-pub fn row_value(r: &mut Rrdr, i: usize, options: u32) -> Option<f64> {
+pub fn row_value(r: &mut Rrdr<'_>, i: usize, options: u32) -> Option<f64> {
     let nd = r.dims.len();
     let pct = options & opt::PERCENTAGE != 0;
     let total = if pct { row_total(r, i, options) } else { 1.0 };
@@ -420,9 +433,9 @@ pub fn row_value(r: &mut Rrdr, i: usize, options: u32) -> Option<f64> {
 }
 
 /// `rrdr2ssv()`: one value per row (`ssv`, `ssvcomma`, `array`).
-pub fn ssv(r: &mut Rrdr, out: &mut String, options: u32, prefix: &str, sep: &str, suffix: &str) {
+pub fn ssv(r: &mut Rrdr<'_>, out: &mut Out, options: u32, prefix: &str, sep: &str, suffix: &str) {
     out.push_str(prefix);
-    for (k, i) in row_order(r.rows, options).into_iter().enumerate() {
+    for (k, i) in row_order(r.rows, options).enumerate() {
         let v = row_value(r, i, options);
         let vv = v.unwrap_or(0.0);
         if k == 0 {
@@ -465,13 +478,15 @@ pub struct WrapInfo<'a> {
     pub context: bool,
 }
 
-fn quoted_list(out: &mut String, items: impl Iterator<Item = String>, sq: &str) -> usize {
+fn quoted_list<'s>(out: &mut Out, items: impl Iterator<Item = &'s str>, sq: &str) -> usize {
     let mut n = 0;
     for s in items {
         if n > 0 {
             out.push_str(", ");
         }
-        w!(out, "{sq}{s}{sq}");
+        out.push_str(sq);
+        out.push_str(s);
+        out.push_str(sq);
         n += 1;
     }
     n
@@ -480,8 +495,8 @@ fn quoted_list(out: &mut String, items: impl Iterator<Item = String>, sq: &str) 
 /// `rrdr_json_wrapper_begin()`: everything up to `"result": ` (plus the opening quote of a
 /// string result).
 pub fn wrapper_begin(
-    r: &Rrdr,
-    out: &mut String,
+    r: &Rrdr<'_>,
+    out: &mut Out,
     options: u32,
     string_value: bool,
     info: &WrapInfo<'_>,
@@ -505,12 +520,12 @@ pub fn wrapper_begin(
     opt::write(out, r.options);
     w!(out, "{sq},\n   {kq}dimension_names{kq}: [");
     let visible: Vec<usize> = (0..nd).filter(|&c| r.visible(c, options)).collect();
-    if quoted_list(out, visible.iter().map(|&c| r.dims[c].name.clone()), sq) == 0 {
+    if quoted_list(out, visible.iter().map(|&c| r.dims[c].name), sq) == 0 {
         rows = 0;
         w!(out, "{sq}no data{sq}");
     }
     w!(out, "],\n   {kq}dimension_ids{kq}: [");
-    if quoted_list(out, visible.iter().map(|&c| r.dims[c].id.clone()), sq) == 0 {
+    if quoted_list(out, visible.iter().map(|&c| r.dims[c].id), sq) == 0 {
         w!(out, "{sq}no data{sq}");
     }
     out.push_str("],\n");
@@ -541,7 +556,7 @@ pub fn wrapper_begin(
     w!(out, "   {kq}functions{kq}: [],\n");
     if info.context {
         w!(out, "   {kq}chart_ids{kq}: [");
-        if quoted_list(out, visible.iter().map(|_| info.chart.0.to_string()), sq) == 0 {
+        if quoted_list(out, visible.iter().map(|_| info.chart.0), sq) == 0 {
             rows = 0;
             w!(out, "{sq}no data{sq}");
         }
@@ -597,7 +612,7 @@ pub fn wrapper_begin(
 }
 
 /// `rrdr_json_wrapper_end()`.
-pub fn wrapper_end(r: &Rrdr, out: &mut String, options: u32, string_value: bool) {
+pub fn wrapper_end(r: &Rrdr<'_>, out: &mut Out, options: u32, string_value: bool) {
     let google = options & opt::GOOGLE_JSON != 0;
     let (kq, sq) = if google { ("", "'") } else { ("\"", "\"") };
     if string_value {
@@ -610,10 +625,24 @@ pub fn wrapper_end(r: &Rrdr, out: &mut String, options: u32, string_value: bool)
     out.push_str("\n}\n");
 }
 
-/// Renders the result in `format` (with the wrapper when `jsonwrap`); returns the content type.
+/// Renders the result in `format` (with the wrapper when `jsonwrap`) after what `out` holds;
+/// returns the content type.
 pub fn render(
-    r: &mut Rrdr,
+    r: &mut Rrdr<'_>,
     out: &mut String,
+    format: Format,
+    options: u32,
+    info: &WrapInfo<'_>,
+) -> &'static str {
+    let mut o = Out::from_string(std::mem::take(out));
+    let content_type = render_into(r, &mut o, format, options, info);
+    *out = o.into_string();
+    content_type
+}
+
+fn render_into(
+    r: &mut Rrdr<'_>,
+    out: &mut Out,
     format: Format,
     options: u32,
     info: &WrapInfo<'_>,
