@@ -9,7 +9,7 @@
 use tributary_config::{PatternMode, SimplePattern};
 use tributary_rrd::ChartState;
 use tributary_rrd::cursor::SampleCursor;
-use tributary_rrd::storage_number::{SN_FLAG_RESET, unpack};
+use tributary_rrd::storage_number::{SN_FLAG_RESET, StorageNumber, unpack};
 
 mod natural;
 
@@ -278,6 +278,10 @@ pub struct Rrdr<'a> {
     pub t: Vec<i64>,
     /// Values, row-major (`rows × dims`); empty values hold 0.
     pub v: Vec<f64>,
+    /// The stored sample behind each value, where every value is exactly its sample (the
+    /// natural points of one-second charts; empty otherwise): printed from its decimal
+    /// digits instead of through the double.
+    pub raw: Vec<StorageNumber>,
     /// Value flags (`VALUE_*`), as `v`.
     pub o: Vec<u8>,
     /// Number of rows.
@@ -1035,6 +1039,7 @@ fn run_with<'a>(
         view_update_every: w.group * w.granularity,
         options: w.options,
         relative: w.relative,
+        raw: Vec::new(),
         db_points_read: 0,
         update_every: ue,
         first_entry: first,

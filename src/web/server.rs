@@ -53,29 +53,45 @@ fn http_date(t: i64) -> String {
     )
 }
 
+/// `http_date(now)` and `http_date(now + 1)`, formatted once per second per thread.
+fn dates(now: i64) -> (HeaderValue, HeaderValue) {
+    thread_local! {
+        static CACHE: std::cell::RefCell<(i64, HeaderValue, HeaderValue)> = const {
+            std::cell::RefCell::new((
+                i64::MIN,
+                HeaderValue::from_static(""),
+                HeaderValue::from_static(""),
+            ))
+        };
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != now {
+            let value =
+                |t| HeaderValue::from_str(&http_date(t)).unwrap_or(HeaderValue::from_static(""));
+            *c = (now, value(now), value(now + 1));
+        }
+        (c.1.clone(), c.2.clone())
+    })
+}
+
 async fn handle(
     state: Arc<AgentState>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let options = *req.method() == Method::OPTIONS;
     let reply = match *req.method() {
         Method::GET => router::route(
             &state,
             req.uri().path(),
             req.uri().query().unwrap_or(""),
-            header("host").as_deref(),
+            header("host"),
         ),
         Method::OPTIONS => router::Reply::text("OK".into()),
         _ => router::Reply::error(400, "I don't understand you..."),
     };
     let keep_alive = header("connection").is_some_and(|c| c.eq_ignore_ascii_case("keep-alive"));
-    let origin = header("origin").unwrap_or_else(|| "*".into());
     let now = super::api_v1::now_s();
     let gzip = state.gzip_level.filter(|_| {
         header("accept-encoding").is_some_and(|v| {
@@ -94,41 +110,46 @@ async fn handle(
     let mut resp = Response::new(Full::new(body));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let origin = header("origin").and_then(|o| HeaderValue::from_str(o).ok());
+    let (date, date_plus_1) = dates(now);
     let h = resp.headers_mut();
-    let mut put = |k: &'static str, v: &str| {
-        if let Ok(v) = HeaderValue::from_str(v) {
-            h.append(k, v);
-        }
-    };
-    put(
+    let st = HeaderValue::from_static;
+    h.append(
         "connection",
-        if keep_alive { "keep-alive" } else { "close" },
+        st(if keep_alive { "keep-alive" } else { "close" }),
     );
-    put("server", "Netdata Embedded HTTP Server v1.37.1");
-    put("access-control-allow-origin", &origin);
-    put("access-control-allow-credentials", "true");
-    put("content-type", reply.content_type);
-    put("date", &http_date(now));
+    h.append("server", st("Netdata Embedded HTTP Server v1.37.1"));
+    h.append(
+        "access-control-allow-origin",
+        origin.unwrap_or_else(|| st("*")),
+    );
+    h.append("access-control-allow-credentials", st("true"));
+    h.append("content-type", st(reply.content_type));
+    h.append("date", date);
     if options {
-        put("access-control-allow-methods", "GET, OPTIONS");
-        put(
+        h.append("access-control-allow-methods", st("GET, OPTIONS"));
+        h.append(
             "access-control-allow-headers",
-            "accept, x-requested-with, origin, content-type, cookie, pragma, cache-control, x-auth-token",
+            st("accept, x-requested-with, origin, content-type, cookie, pragma, cache-control, x-auth-token"),
         );
-        put("access-control-max-age", "1209600");
+        h.append("access-control-max-age", st("1209600"));
     } else if reply.cacheable {
-        put("cache-control", "public");
-        put("expires", &http_date(now + 86400));
+        h.append("cache-control", st("public"));
+        if let Ok(v) = HeaderValue::from_str(&http_date(now + 86400)) {
+            h.append("expires", v);
+        }
     } else {
-        put("cache-control", "no-cache, no-store, must-revalidate");
-        put("pragma", "no-cache");
-        put("expires", &http_date(now + 1));
+        h.append("cache-control", st("no-cache, no-store, must-revalidate"));
+        h.append("pragma", st("no-cache"));
+        h.append("expires", date_plus_1);
     }
     if gzipped {
-        put("content-encoding", "gzip");
+        h.append("content-encoding", st("gzip"));
     }
     for (k, v) in &reply.headers {
-        put(k, v);
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.append(*k, v);
+        }
     }
     Ok(resp)
 }

@@ -3,6 +3,10 @@
 //! Written straight into the caller's `String` (the API's response buffer): no allocation,
 //! no formatting machinery.
 
+use crate::storage_number::{
+    SN_FLAG_MUL100, SN_FLAG_MULTIPLY, SN_FLAG_NEGATIVE, StorageNumber, unpack,
+};
+
 /// Two decimal digits of every number below 100, as `str` so that they are appended with
 /// `push_str` of a slice (no UTF-8 validation, no per-byte loop).
 const PAIRS: &str = "\
@@ -190,6 +194,67 @@ pub fn write_netdata_f64_bytes(out: &mut Vec<u8>, value: f64) {
     out.truncate(at + n);
 }
 
+/// Powers of ten that fit a u64, for the storage-number printer.
+const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// Appends what [`write_netdata_f64_bytes`] appends for `unpack(sn)` (made absolute with
+/// `absolute`), from the storage number's decimal mantissa and exponent in integer arithmetic
+/// — exact, since a stored number has at most seven decimals — instead of through a double.
+/// `sn` must not be the empty slot.
+pub fn write_storage_number_bytes(out: &mut Vec<u8>, sn: StorageNumber, absolute: bool) {
+    let mantissa = u64::from(sn & 0x00ff_ffff);
+    let m = ((sn >> 27) & 7) as usize;
+    let multiply = sn & SN_FLAG_MULTIPLY != 0;
+    let neg = sn & SN_FLAG_NEGATIVE != 0 && mantissa != 0 && !absolute;
+    let (int, frac) = if sn & SN_FLAG_MUL100 != 0 {
+        // ×100^m: may not fit an exact integer; the double path prints it
+        let v = unpack(sn);
+        write_netdata_f64_bytes(out, if absolute { v.abs() } else { v });
+        return;
+    } else if multiply {
+        (mantissa * POW10[m], 0)
+    } else {
+        // one arm per exponent: division by a constant is a multiplication
+        let (int, rem) = match m {
+            0 => (mantissa, 0),
+            1 => (mantissa / 10, mantissa % 10),
+            2 => (mantissa / 100, mantissa % 100),
+            3 => (mantissa / 1_000, mantissa % 1_000),
+            4 => (mantissa / 10_000, mantissa % 10_000),
+            5 => (mantissa / 100_000, mantissa % 100_000),
+            6 => (mantissa / 1_000_000, mantissa % 1_000_000),
+            _ => (mantissa / 10_000_000, mantissa % 10_000_000),
+        };
+        (int, rem * POW10[7 - m])
+    };
+    let at = out.len();
+    out.extend_from_slice(&[0u8; 32]);
+    let buf = &mut out[at..];
+    let sign = usize::from(neg);
+    buf[0] = b'-';
+    let digits = int.checked_ilog10().unwrap_or(0) as usize + 1;
+    put_u64(&mut buf[sign..], int, digits);
+    let point = sign + digits;
+    let f = frac as u32;
+    let len = if f == 0 {
+        point
+    } else {
+        let pair = |buf: &mut [u8], at: usize, n: u32| {
+            let p = n as usize * 2;
+            buf[at..at + 2].copy_from_slice(&PAIRS.as_bytes()[p..p + 2]);
+        };
+        buf[point] = b'.';
+        buf[point + 1] = b'0' + (f / 1_000_000) as u8;
+        let r = f % 1_000_000;
+        pair(buf, point + 2, r / 10_000);
+        let r = r % 10_000;
+        pair(buf, point + 4, r / 100);
+        pair(buf, point + 6, r % 100);
+        point + 8 - trailing_zeros(f)
+    };
+    out.truncate(at + len);
+}
+
 /// [`write_i64`] into a byte buffer.
 pub fn write_i64_bytes(out: &mut Vec<u8>, n: i64) {
     let at = out.len();
@@ -279,6 +344,40 @@ mod tests {
         let mut s = String::new();
         write_i64(&mut s, i64::MIN);
         assert_eq!(s, i64::MIN.to_string());
+    }
+
+    /// A storage number prints exactly as its unpacked double does, for every bit pattern.
+    #[test]
+    fn storage_numbers_print_as_their_doubles() {
+        use crate::storage_number::{SN_EMPTY_SLOT, pack, unpack};
+        let mut x: u64 = 0xdead_beef_cafe_f00d;
+        let check = |sn: u32| {
+            if sn == SN_EMPTY_SLOT {
+                return;
+            }
+            for absolute in [false, true] {
+                let v = unpack(sn);
+                let mut want = Vec::new();
+                write_netdata_f64_bytes(&mut want, if absolute { v.abs() } else { v });
+                let mut got = Vec::new();
+                write_storage_number_bytes(&mut got, sn, absolute);
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "sn {sn:#010x} ({v:e}) absolute {absolute}"
+                );
+            }
+        };
+        for _ in 0..1_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check(x as u32);
+            check(pack((x % 100_000_000) as f64 / 1000.0 - 30_000.0, 0));
+        }
+        for v in [0.0, 1.0, -1.0, 0.1, 2.9999999, 16_777_215.0, 1e-7, 1.5e-7] {
+            check(pack(v, 0));
+        }
     }
 
     /// The byte writers write what the `String` writers write.

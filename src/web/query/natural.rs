@@ -7,7 +7,7 @@
 //! min/max over empty values as 0); the test below compares both on random charts.
 
 use tributary_rrd::ChartState;
-use tributary_rrd::storage_number::{SN_FLAG_RESET, unpack};
+use tributary_rrd::storage_number::{SN_EMPTY_SLOT, SN_FLAG_RESET, unpack};
 
 use super::{DIM_NONZERO, DIM_SELECTED, Group, Rrdr, VALUE_EMPTY, VALUE_RESET, Window};
 
@@ -60,6 +60,7 @@ pub(super) fn fill(
         0
     };
     let (mut min, mut max) = (0.0f64, 0.0f64);
+    r.raw = vec![SN_EMPTY_SLOT; points * nd];
     for c in 0..nd {
         r.od[c] |= DIM_SELECTED;
         r.db_points_read += reads;
@@ -88,6 +89,7 @@ pub(super) fn fill(
             let idx = k * nd + c;
             r.v[idx] = value;
             r.o[idx] = flags;
+            r.raw[idx] = sample.unwrap_or(SN_EMPTY_SLOT);
             if k > 0 || c > 0 {
                 min = min.min(value);
                 max = max.max(value);

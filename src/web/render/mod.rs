@@ -109,14 +109,20 @@ fn write_cell(
         });
         return None;
     }
+    let absolute = options & opt::ABSOLUTE != 0;
     let mut n = r.v[idx];
-    if options & opt::ABSOLUTE != 0 && n < 0.0 {
+    if absolute && n < 0.0 {
         n = -n;
     }
-    if let Some(total) = percent_of {
-        n = n * 100.0 / total;
+    match percent_of {
+        Some(total) => {
+            n = n * 100.0 / total;
+            num(out, n);
+        }
+        // the value is its stored sample: print that, digit by digit
+        None if !r.raw.is_empty() => out.stored(r.raw[idx], absolute),
+        None => num(out, n),
     }
-    num(out, n);
     Some(n)
 }
 

@@ -4,7 +4,10 @@
 
 use std::fmt;
 
-use tributary_rrd::number_format::{write_i64_bytes, write_netdata_f64_bytes};
+use tributary_rrd::number_format::{
+    write_i64_bytes, write_netdata_f64_bytes, write_storage_number_bytes,
+};
+use tributary_rrd::storage_number::StorageNumber;
 
 /// A response being written.
 #[derive(Debug, Default)]
@@ -40,6 +43,13 @@ impl Out {
     #[inline]
     pub fn num(&mut self, v: f64) {
         write_netdata_f64_bytes(&mut self.0, v);
+    }
+
+    /// Appends a stored sample (not the empty slot) as netdata prints its value, made
+    /// absolute with `absolute`.
+    #[inline]
+    pub fn stored(&mut self, sn: StorageNumber, absolute: bool) {
+        write_storage_number_bytes(&mut self.0, sn, absolute);
     }
 
     /// Appends an integer.
