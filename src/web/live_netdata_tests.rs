@@ -39,6 +39,13 @@ fn definitions() -> Vec<String> {
         "CHART \"tw.ue2\" \"\" \"every two\" \"units\" \"tw\" \"tw.ue2\" \"area\" 1001 2 \"\" \"twgen\" \"tw\"".into(),
         "DIMENSION \"x\" \"x\" \"absolute\" 1 1 \"\"".into(),
         "DIMENSION \"y\" \"y\" \"absolute\" -1 3 \"\"".into(),
+        // two instances of one context (the second starts later): context queries
+        "CHART \"tw.in1\" \"\" \"instance one\" \"units\" \"tw\" \"tw.multi\" \"line\" 1002 1 \"\" \"twgen\" \"tw\"".into(),
+        "DIMENSION \"r\" \"reads\" \"absolute\" 1 1 \"\"".into(),
+        "DIMENSION \"w\" \"writes\" \"absolute\" -1 2 \"\"".into(),
+        "CHART \"tw.in2\" \"\" \"instance two\" \"units\" \"tw\" \"tw.multi\" \"line\" 1003 1 \"\" \"twgen\" \"tw\"".into(),
+        "DIMENSION \"r\" \"reads\" \"absolute\" 1 1 \"\"".into(),
+        "DIMENSION \"w\" \"writes\" \"absolute\" -1 2 \"\"".into(),
     ]
 }
 
@@ -59,6 +66,17 @@ fn collection(k: i64) -> Vec<String> {
         ));
         l.push(format!("SET \"hid\" = {}", 5 * k));
         l.push("END".into());
+    }
+    for (id, from) in [("tw.in1", 0), ("tw.in2", 12)] {
+        if k >= from {
+            l.push(format!(
+                "BEGIN \"{id}\" {}",
+                if k == from { 0 } else { 1_000_000 }
+            ));
+            l.push(format!("SET \"r\" = {}", 13 * k + from * 5 + (k % 4) * 3));
+            l.push(format!("SET \"w\" = {}", 7 * k * k % 101 + from));
+            l.push("END".into());
+        }
     }
     if k % 2 == 0 {
         let kk = k / 2;
@@ -288,6 +306,29 @@ fn queries(last_mix: i64, last_ue2: i64) -> Vec<String> {
     q.push("chart=no.such".into());
     q.push("chart=tw.mix&context=tw.mix&after=-5&options=jsonwrap".into());
     q.push("context=tw.ue2&after=-5&options=jsonwrap".into());
+    // absolute windows: by the time the matrix gets here, relative ones hold no data
+    let l = last_mix;
+    for multi in [
+        format!("after={}&before={l}&options=jsonwrap", l - 5),
+        format!("after={}&before={l}&points=7&options=jsonwrap", l - 40),
+        format!(
+            "after={}&before={l}&points=7&group=max&options=jsonwrap%7Cflip",
+            l - 40
+        ),
+        format!("after={}&before={l}&format=csv", l - 12),
+        format!(
+            "after={}&before={l}&dimensions=reads&options=jsonwrap",
+            l - 12
+        ),
+        format!("after={}&before={l}&options=jsonwrap", l - 60),
+        format!(
+            "after={}&before={l}&options=jsonwrap%7Cpercentage%7Cnonzero",
+            l - 30
+        ),
+        format!("chart=tw.in2&after={}&before={l}&options=jsonwrap", l - 5),
+    ] {
+        q.push(format!("context=tw.multi&{multi}"));
+    }
     q
 }
 
@@ -319,6 +360,13 @@ fn data_matches_a_real_netdata_for_a_matrix_of_queries() {
     for q in &all {
         let (status, theirs) =
             http_get_retry(nd.port, &format!("/host/{CHILD}/api/v1/data?{q}")).unwrap();
+        if q.starts_with("context=tw.multi&after=") && q.ends_with("&options=jsonwrap") {
+            // a real multi-instance answer, not two equal errors
+            assert!(
+                status == 200 && theirs.contains("\"tw.in1\"") && theirs.contains("\"tw.in2\""),
+                "netdata's context answer: {status} {theirs}"
+            );
+        }
         let params = crate::web::router::query_pairs(q);
         let now = now_f() as i64 - 1;
         let ours = crate::web::api_v1::data::data(&host, &params, now);

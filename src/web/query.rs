@@ -263,6 +263,8 @@ pub struct QueryDim<'a> {
     pub id: &'a str,
     /// Dimension name.
     pub name: &'a str,
+    /// Id of the chart it belongs to (context queries list them in `chart_ids`).
+    pub chart: &'a str,
     /// Value of the newest stored slot (NaN when none).
     pub last_stored: f64,
 }
@@ -997,6 +999,7 @@ fn select_dims<'a>(st: &'a ChartState, req: &Request) -> (Vec<QueryDim<'a>>, Vec
                 index: i,
                 id: &d.def.id,
                 name: &d.def.name,
+                chart: &st.def.id,
                 last_stored,
             });
             flags.push(f);
@@ -1016,13 +1019,113 @@ fn run_with<'a>(
     req: &Request,
     allow_natural: bool,
 ) -> Result<Rrdr<'a>, QueryError> {
+    let ue = st.update_every().max(1);
+    let (first, last) = (st.first_entry_t(), st.last_entry_t());
+    let w = calculate_window(req, first, last, ue).ok_or(QueryError::NoMetrics)?;
+    let mut r = fill_chart(st, req, &w, allow_natural)?;
+    nonzero_fallback(&mut r, req);
+    Ok(r)
+}
+
+/// A context query (netdata's query target over every instance of a context): the window
+/// is planned over all the charts' retention together, each chart's dimensions are queried in
+/// it, and the result holds them side by side, in the order of `charts` (each dimension
+/// knows its chart, for the wrapper's `chart_ids`).
+pub fn run_many<'a>(charts: &[&'a ChartState], req: &Request) -> Result<Rrdr<'a>, QueryError> {
+    if let [one] = charts {
+        return run(one, req);
+    }
+    let stored = || charts.iter().filter(|c| c.last_entry_t() > 0);
+    let first = stored().map(|c| c.first_entry_t()).min().unwrap_or(0);
+    let last = stored().map(|c| c.last_entry_t()).max().unwrap_or(0);
+    let ue = charts
+        .iter()
+        .map(|c| c.update_every().max(1))
+        .min()
+        .unwrap_or(1);
+    let w = calculate_window(req, first, last, ue).ok_or(QueryError::NoMetrics)?;
+    let parts: Vec<Rrdr<'a>> = charts
+        .iter()
+        .filter_map(|st| fill_chart(st, req, &w, true).ok())
+        .collect();
+    let mut r = merge(parts).ok_or(QueryError::NoMetrics)?;
+    r.first_entry = first;
+    r.last_entry = last;
+    r.update_every = ue;
+    nonzero_fallback(&mut r, req);
+    Ok(r)
+}
+
+/// The results of several charts over the same window, their columns side by side.
+fn merge(parts: Vec<Rrdr<'_>>) -> Option<Rrdr<'_>> {
+    let mut it = parts.into_iter();
+    let mut r = it.next()?;
+    for p in it {
+        let (na, nb) = (r.dims.len(), p.dims.len());
+        let rows = r.t.len().max(p.t.len());
+        let nd = na + nb;
+        let cell = |v: &[f64], row: usize, c: usize, n: usize| v.get(row * n + c).copied();
+        let mut v = Vec::with_capacity(rows * nd);
+        let mut o = Vec::with_capacity(rows * nd);
+        let raw_both = !r.raw.is_empty() && !p.raw.is_empty();
+        let mut raw = Vec::with_capacity(if raw_both { rows * nd } else { 0 });
+        for row in 0..rows {
+            for c in 0..na {
+                v.push(cell(&r.v, row, c, na).unwrap_or(0.0));
+                o.push(r.o.get(row * na + c).copied().unwrap_or(VALUE_EMPTY));
+                if raw_both {
+                    raw.push(r.raw[row * na + c]);
+                }
+            }
+            for c in 0..nb {
+                v.push(cell(&p.v, row, c, nb).unwrap_or(0.0));
+                o.push(p.o.get(row * nb + c).copied().unwrap_or(VALUE_EMPTY));
+                if raw_both {
+                    raw.push(p.raw[row * nb + c]);
+                }
+            }
+        }
+        if p.t.len() > r.t.len() {
+            r.t = p.t;
+        }
+        r.v = v;
+        r.o = o;
+        r.raw = raw;
+        r.dims.extend(p.dims);
+        r.od.extend(p.od);
+        r.rows = r.rows.max(p.rows);
+        r.min = r.min.min(p.min);
+        r.max = r.max.max(p.max);
+        r.db_points_read += p.db_points_read;
+    }
+    Some(r)
+}
+
+/// `nonzero` with every dimension zero shows them all, as netdata does.
+fn nonzero_fallback(r: &mut Rrdr<'_>, req: &Request) {
+    let any_nonzero = r.od.iter().any(|f| f & DIM_NONZERO != 0);
+    if req.options & opt::NONZERO != 0 && !any_nonzero {
+        for f in &mut r.od {
+            if *f & DIM_HIDDEN == 0 {
+                *f |= DIM_NONZERO;
+            }
+        }
+    }
+}
+
+/// Queries the dimensions of one chart in window `w`.
+fn fill_chart<'a>(
+    st: &'a ChartState,
+    req: &Request,
+    w: &Window,
+    allow_natural: bool,
+) -> Result<Rrdr<'a>, QueryError> {
     let (dims, od) = select_dims(st, req);
     if dims.is_empty() {
         return Err(QueryError::NoMetrics);
     }
     let ue = st.update_every().max(1);
     let (first, last) = (st.first_entry_t(), st.last_entry_t());
-    let w = calculate_window(req, first, last, ue).ok_or(QueryError::NoMetrics)?;
     let nd = dims.len();
     let points = w.points.max(0) as usize;
     let mut r = Rrdr {
@@ -1048,21 +1151,13 @@ fn run_with<'a>(
     if points == 0 {
         return Ok(r);
     }
-    let (min, max) = if allow_natural && natural::applies(&w, ue, req.group) {
-        natural::fill(&mut r, st, &w, first, last, req.group)
+    let (min, max) = if allow_natural && natural::applies(w, ue, req.group) {
+        natural::fill(&mut r, st, w, first, last, req.group)
     } else {
-        fill_grouped(&mut r, st, req, &w, first, last)
+        fill_grouped(&mut r, st, req, w, first, last)
     };
     r.min = min;
     r.max = max;
-    let any_nonzero = r.od.iter().any(|f| f & DIM_NONZERO != 0);
-    if req.options & opt::NONZERO != 0 && !any_nonzero {
-        for f in &mut r.od {
-            if *f & DIM_HIDDEN == 0 {
-                *f |= DIM_NONZERO;
-            }
-        }
-    }
     Ok(r)
 }
 

@@ -158,8 +158,18 @@ pub fn query_id(host: &str, chart_name: &str, p: &DataParams) -> String {
 }
 
 /// Runs the request on one chart (already locked) and renders the reply.
+#[cfg(test)]
 pub fn render_chart(host_name: &str, st: &ChartState, p: &DataParams) -> Reply {
-    let mut r = match query::run(st, &p.req) {
+    render_charts(host_name, &[st], p)
+}
+
+/// Runs the request on the charts of a context (or one chart; all locked, at least one) and
+/// renders the reply; the first chart names the query and gives `all-dimensions` its lists.
+pub fn render_charts(host_name: &str, charts: &[&ChartState], p: &DataParams) -> Reply {
+    let Some(&st) = charts.first() else {
+        return Reply::error(404, "No metrics where matched to query.");
+    };
+    let mut r = match query::run_many(charts, &p.req) {
         Ok(r) => r,
         Err(QueryError::NoMetrics) => {
             return Reply::error(404, "No metrics where matched to query.");
@@ -196,7 +206,7 @@ pub fn render_chart(host_name: &str, st: &ChartState, p: &DataParams) -> Reply {
         context: p.context.is_some(),
     };
     let mut body = String::with_capacity(64 + r.rows * (12 + 10 * r.dims.len()));
-    let last_updated = st.last_entry_t();
+    let last_updated = charts.iter().map(|c| c.last_entry_t()).max().unwrap_or(0);
     match p.format {
         Format::Datasource => {
             let handler = p
@@ -251,21 +261,28 @@ pub fn data(host: &Host, params: &[(String, String)], now: i64) -> Reply {
     if !valid(&p.chart) && !valid(&p.context) {
         return Reply::error(400, "No chart or context is given.");
     }
-    let chart = match (&p.context, &p.chart) {
-        (None, Some(c)) => host.find_chart_by_id_or_name(c),
-        // A context query is answered from the first chart of that context (one instance).
-        (Some(ctx), chart) => host.charts().into_iter().find(|c| {
-            let st = c.lock();
-            st.def.context == *ctx
-                && chart
-                    .as_deref()
-                    .is_none_or(|n| st.def.id == n || st.def.name == n)
-        }),
-        (None, None) => None,
+    let charts = match (&p.context, &p.chart) {
+        (None, Some(c)) => host.find_chart_by_id_or_name(c).into_iter().collect(),
+        // A context query: every chart of the context (or the one named by `chart` too).
+        (Some(ctx), chart) => host
+            .charts()
+            .into_iter()
+            .filter(|c| {
+                let st = c.lock();
+                st.def.context == *ctx
+                    && chart
+                        .as_deref()
+                        .is_none_or(|n| st.def.id == n || st.def.name == n)
+            })
+            .collect(),
+        (None, None) => Vec::new(),
     };
-    let Some(chart) = chart else {
+    if charts.is_empty() {
         return Reply::error(404, "No metrics where matched to query.");
-    };
-    let st = chart.lock();
-    render_chart(host.hostname(), &st, &p)
+    }
+    // Locked together, always in the host's order (every other path locks one chart at a
+    // time, so this cannot deadlock).
+    let guards: Vec<_> = charts.iter().map(|c| c.lock()).collect();
+    let states: Vec<&ChartState> = guards.iter().map(|g| &**g).collect();
+    render_charts(host.hostname(), &states, &p)
 }

@@ -562,7 +562,7 @@ pub fn wrapper_begin(
     w!(out, "   {kq}functions{kq}: [],\n");
     if info.context {
         w!(out, "   {kq}chart_ids{kq}: [");
-        if quoted_list(out, visible.iter().map(|_| info.chart.0), sq) == 0 {
+        if quoted_list(out, visible.iter().map(|&c| r.dims[c].chart), sq) == 0 {
             rows = 0;
             w!(out, "{sq}no data{sq}");
         }

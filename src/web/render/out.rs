@@ -26,10 +26,15 @@ impl Out {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Appends text.
+    /// Appends text (the separators between values are one byte or none: no copy call for
+    /// those).
     #[inline]
     pub fn push_str(&mut self, s: &str) {
-        self.0.extend_from_slice(s.as_bytes());
+        match s.as_bytes() {
+            [] => {}
+            [b] => self.0.push(*b),
+            bytes => self.0.extend_from_slice(bytes),
+        }
     }
 
     /// Appends one character.
