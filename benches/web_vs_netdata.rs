@@ -19,7 +19,7 @@
 //! `TRIB_BENCH_DIMS` (10), `TRIB_BENCH_HISTORY` (720 s), `TRIB_BENCH_ND_MODE` (netdata's memory
 //! mode for the child: `dbengine`, its default, or `ram`), `NETDATA` (the netdata binary,
 //! default /usr/sbin/netdata; the bench fails without it), `TRIBUTARY` (our binary, default
-//! this build's).
+//! this build's), `TRIB_BENCH_WEB_MODE` (tributary's `[web] mode`, default `multi-threaded`).
 
 #[path = "web_vs_netdata/agents.rs"]
 mod agents;

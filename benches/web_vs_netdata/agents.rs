@@ -107,6 +107,11 @@ pub fn tributary() -> Agent {
         ("plugins", "diskspace", "no".into()),
         ("plugins", "idlejitter", "no".into()),
         ("health", "enabled", "no".into()),
+        (
+            "web",
+            "mode",
+            std::env::var("TRIB_BENCH_WEB_MODE").unwrap_or_else(|_| "multi-threaded".into()),
+        ),
     ] {
         cmd.args(["-W", "set", s, k, &v]);
     }

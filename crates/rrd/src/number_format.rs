@@ -163,12 +163,11 @@ fn format_netdata_f64(value: f64, buf: &mut [u8]) -> usize {
         buf[at..at + 2].copy_from_slice(&PAIRS.as_bytes()[p..p + 2]);
     };
     buf[point] = b'.';
+    // each digit group straight from `f` (independent divisions by constants, not a chain)
     buf[point + 1] = b'0' + (f / 1_000_000) as u8;
-    let r = f % 1_000_000;
-    pair(buf, point + 2, r / 10_000);
-    let r = r % 10_000;
-    pair(buf, point + 4, r / 100);
-    pair(buf, point + 6, r % 100);
+    pair(buf, point + 2, f / 10_000 % 100);
+    pair(buf, point + 4, f / 100 % 100);
+    pair(buf, point + 6, f % 100);
     if f == 0 {
         point
     } else {
@@ -244,12 +243,11 @@ pub fn write_storage_number_bytes(out: &mut Vec<u8>, sn: StorageNumber, absolute
             buf[at..at + 2].copy_from_slice(&PAIRS.as_bytes()[p..p + 2]);
         };
         buf[point] = b'.';
+        // each digit group straight from `f` (independent divisions by constants)
         buf[point + 1] = b'0' + (f / 1_000_000) as u8;
-        let r = f % 1_000_000;
-        pair(buf, point + 2, r / 10_000);
-        let r = r % 10_000;
-        pair(buf, point + 4, r / 100);
-        pair(buf, point + 6, r % 100);
+        pair(buf, point + 2, f / 10_000 % 100);
+        pair(buf, point + 4, f / 100 % 100);
+        pair(buf, point + 6, f % 100);
         point + 8 - trailing_zeros(f)
     };
     out.truncate(at + len);
