@@ -65,6 +65,32 @@ fn trailing_zeros(f: u32) -> usize {
         + usize::from(f.is_multiple_of(1_000_000))
 }
 
+/// Trailing zeros of a pair of digits (`00` counts two).
+const PAIR_TZ: [u8; 100] = {
+    let mut t = [0u8; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = if i == 0 {
+            2
+        } else if i % 10 == 0 {
+            1
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Trailing zeros of the seven decimals `d p1 p2 p3` (not all zero), from the three pairs by
+/// table, without a branch.
+#[inline]
+fn pair_trailing_zeros(p1: u32, p2: u32, p3: u32) -> usize {
+    let t = |p: u32| usize::from(PAIR_TZ[p as usize]);
+    let (z2, z3) = (usize::from(p2 == 0), usize::from(p3 == 0));
+    t(p3) + z3 * (t(p2) + z2 * t(p1))
+}
+
 /// Appends `value` to `out` as netdata prints it; NaN prints `null`.
 pub fn write_netdata_f64(out: &mut String, value: f64) {
     if value.is_nan() {
@@ -164,14 +190,15 @@ fn format_netdata_f64(value: f64, buf: &mut [u8]) -> usize {
     };
     buf[point] = b'.';
     // each digit group straight from `f` (independent divisions by constants, not a chain)
+    let (p1, p2, p3) = (f / 10_000 % 100, f / 100 % 100, f % 100);
     buf[point + 1] = b'0' + (f / 1_000_000) as u8;
-    pair(buf, point + 2, f / 10_000 % 100);
-    pair(buf, point + 4, f / 100 % 100);
-    pair(buf, point + 6, f % 100);
+    pair(buf, point + 2, p1);
+    pair(buf, point + 4, p2);
+    pair(buf, point + 6, p3);
     if f == 0 {
         point
     } else {
-        point + 8 - trailing_zeros(f)
+        point + 8 - pair_trailing_zeros(p1, p2, p3)
     }
 }
 
@@ -244,11 +271,12 @@ pub fn write_storage_number_bytes(out: &mut Vec<u8>, sn: StorageNumber, absolute
         };
         buf[point] = b'.';
         // each digit group straight from `f` (independent divisions by constants)
+        let (p1, p2, p3) = (f / 10_000 % 100, f / 100 % 100, f % 100);
         buf[point + 1] = b'0' + (f / 1_000_000) as u8;
-        pair(buf, point + 2, f / 10_000 % 100);
-        pair(buf, point + 4, f / 100 % 100);
-        pair(buf, point + 6, f % 100);
-        point + 8 - trailing_zeros(f)
+        pair(buf, point + 2, p1);
+        pair(buf, point + 4, p2);
+        pair(buf, point + 6, p3);
+        point + 8 - pair_trailing_zeros(p1, p2, p3)
     };
     out.truncate(at + len);
 }
