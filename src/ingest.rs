@@ -79,7 +79,12 @@ pub struct Ingest {
     log_prefix: String,
     /// The dimension the next SET most likely names (the one after the previous SET's).
     next_dim: usize,
+    /// VARIABLE lines ignored so far (only the first few are logged).
+    bad_variables: u32,
 }
+
+/// Ignored VARIABLE lines logged per connection; later ones are counted, not logged.
+const LOGGED_BAD_VARIABLES: u32 = 10;
 
 /// A chart's replication during one connection.
 #[derive(Debug, Clone, Default)]
@@ -122,6 +127,7 @@ impl Ingest {
             replay_point_open: false,
             log_prefix: String::new(),
             next_dim: 0,
+            bad_variables: 0,
         }
     }
 
@@ -334,6 +340,54 @@ impl Ingest {
 
     fn current(&self, what: &'static str) -> Result<&Arc<Chart>, IngestError> {
         self.current.as_ref().ok_or(IngestError::NoChart(what))
+    }
+
+    /// `VARIABLE [GLOBAL|HOST|LOCAL|CHART] name = value`: sets a custom host or chart
+    /// variable (no scope: the current chart's if there is one, else the host's). A bad one
+    /// is logged and ignored, as netdata does: it is no reason to drop the sender.
+    fn variable(&mut self, scope: &str, name: &str, value: &str) {
+        let Ok(v) = value.trim().parse::<f64>() else {
+            self.bad_variable(format_args!(
+                "VARIABLE '{name}' = '{value}' is not a number"
+            ));
+            return;
+        };
+        let on_chart = match scope {
+            "CHART" | "LOCAL" => true,
+            "GLOBAL" | "HOST" => false,
+            _ => self.current.is_some(),
+        };
+        let result = if on_chart {
+            let Some(chart) = &self.current else {
+                self.bad_variable(format_args!("VARIABLE CHART '{name}' without a chart"));
+                return;
+            };
+            chart.lock().vars.set(name, v)
+        } else {
+            self.host
+                .vars
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set(name, v)
+        };
+        if let Err(e) = result {
+            self.bad_variable(format_args!("VARIABLE '{name}': {e}"));
+        }
+    }
+
+    fn bad_variable(&mut self, what: std::fmt::Arguments<'_>) {
+        self.bad_variables += 1;
+        let who = if self.log_prefix.is_empty() {
+            format!("host '{}'", self.host.hostname())
+        } else {
+            self.log_prefix.clone()
+        };
+        if self.bad_variables <= LOGGED_BAD_VARIABLES {
+            log::warn!("{who}: {what}: ignored");
+        }
+        if self.bad_variables == LOGGED_BAD_VARIABLES {
+            log::warn!("{who}: further ignored VARIABLE lines of this sender are not logged");
+        }
     }
 
     /// Applies one command received at `now_us` (the receiver's wall clock).
@@ -554,8 +608,9 @@ impl Ingest {
             }
             // A parent's request reaching a receiver is not for us; the sender handles them.
             Command::ReplayChart { .. } => {}
-            // VARIABLE (health), FUNCTION and CLAIMED_ID are accepted and not used yet.
-            Command::Variable { .. } | Command::Other(_) => {}
+            Command::Variable { scope, name, value } => self.variable(scope, name, value),
+            // FUNCTION and CLAIMED_ID are accepted and not used yet.
+            Command::Other(_) => {}
         }
         Ok(Reply::None)
     }
@@ -623,6 +678,33 @@ CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "
                 .name,
             "test.named_chart"
         );
+    }
+
+    #[test]
+    fn variables_set_host_and_chart_values_and_bad_ones_are_ignored() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "VARIABLE HOST early = 1\nVARIABLE unscoped_host = 7\nVARIABLE CHART orphan = 1\n\
+             CHART a.b '' t u\nDIMENSION x x absolute 1 1\nVARIABLE CHART my-var = 42.5000000\n\
+             VARIABLE LOCAL local = 3\nVARIABLE on_chart = 4\nVARIABLE GLOBAL g = 5\n\
+             VARIABLE CHART bad = abc\nVARIABLE HOST h = 1e3\n",
+            0,
+        );
+        let host = ing.host();
+        let hv = host.vars.lock().unwrap().clone();
+        assert_eq!(hv.get("early"), Some(1.0));
+        assert_eq!(hv.get("unscoped_host"), Some(7.0));
+        assert_eq!(hv.get("g"), Some(5.0));
+        assert_eq!(hv.get("h"), Some(1000.0));
+        assert_eq!(hv.get("orphan"), None);
+        let c = host.find_chart("a.b").unwrap();
+        let st = c.lock();
+        assert_eq!(st.vars.get("my_var"), Some(42.5));
+        assert_eq!(st.vars.get("local"), Some(3.0));
+        assert_eq!(st.vars.get("on_chart"), Some(4.0));
+        assert_eq!(st.vars.get("bad"), None);
+        assert_eq!(ing.bad_variables, 2);
     }
 
     #[test]

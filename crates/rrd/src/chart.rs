@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use crate::chart_file::ChartFileError;
 use crate::chart_store::ChartStore;
 use crate::collection::{self, ChartClock, DimState, DoneReport, ReplayRefusal};
+use crate::custom_vars::CustomVars;
 use crate::model::{ChartDef, DimDef};
 use crate::storage_number::{StorageNumber, unpack};
 
@@ -58,6 +59,8 @@ pub struct ChartState {
     observer: ObserverSlot,
     /// Ring position of the replicated point in progress.
     replay_entry: Option<usize>,
+    /// Custom chart variables (`VARIABLE CHART`).
+    pub vars: CustomVars,
 }
 
 impl Chart {
@@ -96,6 +99,7 @@ impl Chart {
                 last_done_us: 0,
                 observer,
                 replay_entry: None,
+                vars: CustomVars::default(),
             }),
         }
     }
