@@ -325,10 +325,11 @@ impl Settings {
         } else {
             crate::tls::TlsMode::Optional
         };
-        let stream_accept_every_secs = match lookup(cfg, "web", "accept a streaming request every seconds") {
-            None => 0,
-            Some(e) => e.as_u64()?,
-        };
+        let stream_accept_every_secs =
+            match lookup(cfg, "web", "accept a streaming request every seconds") {
+                None => 0,
+                Some(e) => e.as_u64()?,
+            };
         let log_dir = PathBuf::from(str_setting(cfg, "directories", "log", "/var/log/tributary"));
         let default_error_log = if args.foreground {
             "stderr".to_string()

@@ -182,7 +182,10 @@ impl AcceptRate {
         if self.every_secs <= 0 {
             return Ok(());
         }
-        let mut last = self.last_accepted_s.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self
+            .last_accepted_s
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if *last == 0 {
             *last = now_s;
         }
@@ -337,7 +340,11 @@ where
     let update_every = settings
         .update_every
         .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
-    let mut ingest = Ingest::new(Arc::clone(&host), update_every, "");
+    let mut ingest =
+        Ingest::new(Arc::clone(&host), update_every, "").with_limits(crate::ingest::Limits {
+            max_charts: settings.max_charts,
+            max_dimensions: settings.max_dimensions,
+        });
     if caps.contains(Caps::REPLICATION) {
         ingest = ingest.with_replication(
             super::replication::ReplicationConfig {

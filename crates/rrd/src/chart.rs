@@ -61,6 +61,9 @@ pub struct ChartState {
     replay_entry: Option<usize>,
     /// Custom chart variables (`VARIABLE CHART`).
     pub vars: CustomVars,
+    /// The receiver's wall clock (µs) at the chart's last `BEGIN` or first `CHART` from a
+    /// stream or plugin (0: never): what a declared collection interval is checked against.
+    pub last_begin_received_us: i64,
 }
 
 impl Chart {
@@ -100,6 +103,7 @@ impl Chart {
                 observer,
                 replay_entry: None,
                 vars: CustomVars::default(),
+                last_begin_received_us: 0,
             }),
         }
     }

@@ -260,6 +260,15 @@ impl Host {
             .or_else(|| self.charts().into_iter().find(|c| c.lock().def.name == key))
     }
 
+    /// How many charts it has.
+    pub fn chart_count(&self) -> usize {
+        self.charts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .list
+            .len()
+    }
+
     /// Every chart, in creation order.
     pub fn charts(&self) -> Vec<Arc<Chart>> {
         self.charts
