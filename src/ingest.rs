@@ -223,9 +223,20 @@ impl Ingest {
         }
         *entry = ChartReplay::default();
         let now = now_us / 1_000_000;
-        let (local_last, has_dimensions) = {
-            let st = chart.lock();
-            (st.last_entry_t(), !st.dims().is_empty())
+        let (local_last, has_dimensions, ue) = {
+            let mut st = chart.lock();
+            st.sender_first_entry_t = first;
+            (st.last_entry_t(), !st.dims().is_empty(), st.update_every())
+        };
+        // A host without a database keeps only its spool: asking for more is wasted work.
+        let spool = self.host.spool_entries() as i64;
+        let cfg = if self.host.memory_mode() == tributary_rrd::MemoryMode::None && spool > 0 {
+            ReplicationConfig {
+                seconds_to_replicate: cfg.seconds_to_replicate.min(spool * ue.max(1)),
+                ..cfg
+            }
+        } else {
+            cfg
         };
         let input = PlanInput {
             local_last,
@@ -595,7 +606,14 @@ impl Ingest {
                 }
             }
             Command::End => {
-                self.current("END")?.lock().done(now_us);
+                let mut st = self.current("END")?.lock();
+                st.done(now_us);
+                if st.sender_first_entry_t == 0 && self.replication.is_some() {
+                    // The child had nothing when it defined the chart: its data begins
+                    // with this collection.
+                    st.sender_first_entry_t = st.last_entry_t();
+                }
+                drop(st);
                 self.collections += 1;
             }
             Command::Flush => self.current = None,

@@ -18,6 +18,7 @@ use tributary_protocol::parse_line;
 use tributary_rrd::{HostConfig, MemoryMode};
 
 use super::log_events;
+use super::relay::Relay;
 use crate::daemon::{AgentState, now_us};
 use crate::ingest::{Ingest, Reply};
 
@@ -317,6 +318,12 @@ where
         }
         start_proxy(&state, &host, &settings, &req, &ev);
     }
+    // Requests its parent passes down to this child (a proxy without a database).
+    let relay = state.relays.get(&req.machine_guid);
+    let (to_child, mut for_child) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let child_connection = caps
+        .contains(Caps::REPLICATION)
+        .then(|| relay.child_connected(to_child));
     let prompt = caps.accept_prompt();
     let sent = async {
         stream.write_all(prompt.as_bytes()).await?;
@@ -362,8 +369,15 @@ where
         caps.contains(Caps::COMPRESSION),
         &last_us,
         &bytes,
+        Passing {
+            relay: &relay,
+            for_child: &mut for_child,
+        },
     )
     .await;
+    if let Some(c) = child_connection {
+        relay.child_disconnected(c);
+    }
     state.receivers.unregister(&req.machine_guid, receiver_id);
     state.health.child_disconnected(&host);
     match result {
@@ -408,6 +422,8 @@ fn start_proxy(
         sender,
         req.hops.saturating_add(1),
         forwarded_system_info(req),
+        // Without a database of its own, the host's replication reaches back to the child.
+        (host.memory_mode() == MemoryMode::None).then(|| state.relays.get(&req.machine_guid)),
     );
 }
 
@@ -430,6 +446,12 @@ fn forwarded_system_info(req: &StreamRequest) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The receiver's part of a relay: requests to write to the child, replies to hand up.
+struct Passing<'a> {
+    relay: &'a Relay,
+    for_child: &'a mut tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
 /// Reads, decompresses, splits and applies lines until EOF or an error (the reason).
 async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
@@ -437,14 +459,29 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     compressed: bool,
     last_us: &AtomicI64,
     bytes: &AtomicU64,
+    passing: Passing<'_>,
 ) -> Result<(), String> {
+    let Passing { relay, for_child } = passing;
+    // The chart and parent connection of the passed-on reply being read.
+    let mut relaying: Option<(String, u64)> = None;
     let mut decoder = compressed.then(FrameDecoder::new);
     let mut chunk = vec![0u8; 64 * 1024];
     let mut plain: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE_BYTES);
     let mut replies = String::new();
     loop {
-        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await {
+        let read = tokio::select! {
+            r = tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)) => r,
+            Some(line) = for_child.recv() => {
+                stream
+                    .write_all(line.as_bytes())
+                    .await
+                    .map_err(|e| format!("write error: {e}"))?;
+                stream.flush().await.map_err(|e| format!("write error: {e}"))?;
+                continue;
+            }
+        };
+        let n = match read {
             Err(_) => return Err(format!("no data for {} seconds", IDLE_TIMEOUT.as_secs())),
             Ok(Err(e)) => return Err(format!("read error: {e}")),
             Ok(Ok(0)) => return Ok(()),
@@ -483,6 +520,28 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
             };
             let cmd = parse_line(&line)
                 .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
+            if let Some((chart, connection)) = &relaying {
+                // A reply to a request passed on from upstream: handed up as it is.
+                relay.forward(*connection, &format!("{}\n", line.trim_end_matches('\r')));
+                if let tributary_protocol::Command::ReplayEnd {
+                    start_streaming, ..
+                } = cmd
+                {
+                    relay.reply_ends(chart, start_streaming);
+                    relaying = None;
+                }
+                pending.clear();
+                continue;
+            }
+            if let tributary_protocol::Command::ReplayBegin { id, .. } = &cmd
+                && !id.is_empty()
+                && let Some(connection) = relay.reply_begins(id)
+            {
+                relay.forward(connection, &format!("{}\n", line.trim_end_matches('\r')));
+                relaying = Some((id.to_string(), connection));
+                pending.clear();
+                continue;
+            }
             match ingest.apply(cmd, now) {
                 Ok(Reply::None) => {}
                 Ok(Reply::Send(text)) => replies.push_str(&text),

@@ -64,6 +64,9 @@ pub struct ChartState {
     /// The receiver's wall clock (µs) at the chart's last `BEGIN` or first `CHART` from a
     /// stream or plugin (0: never): what a declared collection interval is checked against.
     pub last_begin_received_us: i64,
+    /// The first entry the chart's sender (a child) advertised in `CHART_DEFINITION_END`
+    /// (0: none): how far back a proxy without a database can have the chart replicated.
+    pub sender_first_entry_t: i64,
 }
 
 impl Chart {
@@ -104,6 +107,7 @@ impl Chart {
                 replay_entry: None,
                 vars: CustomVars::default(),
                 last_begin_received_us: 0,
+                sender_first_entry_t: 0,
             }),
         }
     }
