@@ -66,6 +66,8 @@ pub struct Ingest {
     staged_host_labels: Vec<(String, String)>,
     /// Collections stored so far.
     pub collections: u64,
+    /// The longest update every of the charts defined so far (seconds; 0: none yet).
+    pub max_update_every: u32,
     /// Replication settings; None: a plugin, or a child that did not negotiate REPLICATION
     /// (its definitions are answered with the empty request).
     replication: Option<ReplicationConfig>,
@@ -116,6 +118,7 @@ impl Ingest {
             staged_chart_labels: Vec::new(),
             staged_host_labels: Vec::new(),
             collections: 0,
+            max_update_every: 0,
             replication: None,
             replays: HashMap::new(),
             replay_chart: None,
@@ -393,6 +396,7 @@ impl Ingest {
                     obsolete: options.contains("obsolete"),
                     detail: options.contains("detail"),
                 };
+                self.max_update_every = self.max_update_every.max(def.update_every);
                 self.current = Some(self.host.chart(def, now_us / 1_000_000));
                 self.staged_chart_labels.clear();
             }

@@ -24,8 +24,9 @@
 //! options`, and two keys of tributary's own:
 //! - `protocol errors before restart` (default [`DEFAULT_MAX_ERRORS`]): bad lines in one run
 //!   before the plugin is killed and restarted (netdata kills a plugin at its first bad line);
-//! - `hang timeout` (seconds, default max(60, 10 × `update every`); 0: never): a plugin that
-//!   writes nothing for this long is killed and restarted (netdata has no such check).
+//! - `hang timeout` (seconds; 0: never): a plugin that writes nothing for this long is killed
+//!   and restarted (netdata has no such check). Default: max(60, 10 × `update every`, 10 × the
+//!   longest update every of the charts the plugin defined).
 //!
 //! Plugins get their own process group (netdata does not), so that helpers they start
 //! (charts.d's `sleep`s, ...) are killed with them. `FUNCTION` registrations are accepted and
@@ -77,6 +78,8 @@ struct PluginSpec {
     max_errors: u32,
     /// `[plugin:NAME] hang timeout`; None: never.
     hang_timeout: Option<Duration>,
+    /// The hang timeout is the default (it grows with the update every of the plugin's charts).
+    hang_auto: bool,
 }
 
 /// What the discovery thread needs.
@@ -253,6 +256,7 @@ impl Runner {
             options,
             max_errors,
             hang_timeout: (hang > 0).then(|| Duration::from_secs(hang)),
+            hang_auto: lookup(&self.cfg, &section, "hang timeout").is_none(),
         })
     }
 

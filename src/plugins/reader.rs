@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
+use tributary_protocol::{LineSplitter, Split};
 
 use super::error_log::ErrorLog;
 use super::stopped;
@@ -40,6 +41,21 @@ pub struct ReadLimits {
     /// Silence after which the plugin counts as hung (`[plugin:NAME] hang timeout`); None:
     /// never.
     pub hang: Option<Duration>,
+    /// `hang` is the default, not configured: it grows to 10 × the longest update every of
+    /// the plugin's charts (a python.d job collecting every 5 minutes is not hung).
+    pub hang_auto: bool,
+}
+
+impl ReadLimits {
+    /// The hang timeout once the plugin defined charts of at most `max_update_every` s.
+    pub fn hang_timeout(&self, max_update_every: u32) -> Option<Duration> {
+        let hang = self.hang?;
+        Some(if self.hang_auto {
+            hang.max(Duration::from_secs(10 * u64::from(max_update_every)))
+        } else {
+            hang
+        })
+    }
 }
 
 /// How a run ended, besides its exit status.
@@ -104,18 +120,14 @@ pub enum LineRead {
     Runaway,
 }
 
-/// Splits a byte stream into bounded lines. Cancel-safe: every piece of state lives in the
-/// reader, so a `select!` may drop [`LineReader::next`] at any await and call it again.
+/// Bounded lines from an async byte stream ([`LineSplitter`] over a `BufReader`).
+/// Cancel-safe: every piece of state lives in the reader, so a `select!` may drop
+/// [`LineReader::next`] at any await and call it again.
 pub struct LineReader<R> {
     reader: BufReader<R>,
-    line: Vec<u8>,
-    max: usize,
-    /// Bytes of the over-long line being skipped (0: not skipping).
-    skipping: usize,
+    split: LineSplitter,
     /// Reads that returned data (for the hang check).
     reads: u64,
-    /// The last call returned [`LineRead::Line`] or [`LineRead::TooLong`]: `line` is spent.
-    delivered: bool,
 }
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
@@ -123,17 +135,14 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     pub fn new(input: R, max: usize) -> LineReader<R> {
         LineReader {
             reader: BufReader::with_capacity(64 * 1024, input),
-            line: Vec::with_capacity(1024),
-            max,
-            skipping: 0,
+            split: LineSplitter::new(max),
             reads: 0,
-            delivered: false,
         }
     }
 
     /// The line found by the last [`LineReader::next`].
     pub fn line(&self) -> &[u8] {
-        &self.line
+        self.split.line()
     }
 
     /// Reads that returned data so far.
@@ -143,58 +152,25 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 
     /// Reads up to the end of the next line. The line found before is dropped first.
     pub async fn next(&mut self) -> std::io::Result<LineRead> {
-        if std::mem::take(&mut self.delivered) {
-            self.line.clear();
-        }
-        let found = self.fill_line().await;
-        self.delivered = matches!(found, Ok(LineRead::Line | LineRead::TooLong(_)));
-        found
-    }
-
-    async fn fill_line(&mut self) -> std::io::Result<LineRead> {
         loop {
             let buf = self.reader.fill_buf().await?;
             if buf.is_empty() {
-                if self.skipping > 0 {
-                    return Ok(LineRead::TooLong(std::mem::take(&mut self.skipping)));
-                }
-                if self.line.is_empty() {
-                    return Ok(LineRead::Eof);
-                }
-                // The last line, unterminated.
-                return Ok(LineRead::Line);
+                return Ok(match self.split.finish() {
+                    None => LineRead::Eof,
+                    Some(Split::TooLong(n)) => LineRead::TooLong(n),
+                    Some(_) => LineRead::Line,
+                });
             }
             self.reads += 1;
-            let (take, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), false),
-            };
-            if self.skipping > 0 {
-                self.skipping += take;
-                self.reader.consume(take);
-                if done {
-                    return Ok(LineRead::TooLong(std::mem::take(&mut self.skipping)));
-                }
-                if self.skipping > MAX_SKIP {
+            let (taken, found) = self.split.feed(buf);
+            self.reader.consume(taken);
+            match found {
+                Split::Line => return Ok(LineRead::Line),
+                Split::TooLong(n) => return Ok(LineRead::TooLong(n)),
+                Split::NeedMore if self.split.skipping() > MAX_SKIP => {
                     return Ok(LineRead::Runaway);
                 }
-                continue;
-            }
-            if self.line.len() + take > self.max {
-                // Keep the head for the log, skip the rest without buffering it.
-                let keep = (self.max - self.line.len()).min(take);
-                self.line.extend_from_slice(&buf[..keep]);
-                self.skipping = self.line.len() - keep + take;
-                self.reader.consume(take);
-                if done {
-                    return Ok(LineRead::TooLong(std::mem::take(&mut self.skipping)));
-                }
-                continue;
-            }
-            self.line.extend_from_slice(&buf[..take]);
-            self.reader.consume(take);
-            if done {
-                return Ok(LineRead::Line);
+                Split::NeedMore => {}
             }
         }
     }
@@ -230,7 +206,10 @@ pub async fn read_protocol(
                 if reader.reads() != seen_reads {
                     seen_reads = reader.reads();
                     quiet_since = Instant::now();
-                } else if quiet_since.elapsed() >= hang {
+                } else if limits
+                    .hang_timeout(ingest.max_update_every)
+                    .is_some_and(|h| quiet_since.elapsed() >= h)
+                {
                     return Ending::Hung(quiet_since.elapsed());
                 }
                 continue;
@@ -275,13 +254,35 @@ pub async fn read_protocol(
 mod tests {
     use super::*;
 
-    fn lines(input: &[u8], cap: usize, max: usize) -> Vec<(LineRead, String)> {
+    #[test]
+    fn the_default_hang_timeout_grows_with_the_plugins_charts() {
+        let s = Duration::from_secs;
+        let auto = ReadLimits {
+            max_errors: 1,
+            hang: Some(s(60)),
+            hang_auto: true,
+        };
+        assert_eq!(auto.hang_timeout(0), Some(s(60)));
+        assert_eq!(auto.hang_timeout(5), Some(s(60)));
+        assert_eq!(auto.hang_timeout(300), Some(s(3000)));
+        let fixed = ReadLimits {
+            hang_auto: false,
+            ..auto
+        };
+        assert_eq!(fixed.hang_timeout(300), Some(s(60)));
+        let never = ReadLimits { hang: None, ..auto };
+        assert_eq!(never.hang_timeout(300), None);
+    }
+
+    #[test]
+    fn the_reader_splits_small_reads_and_ends() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        rt.block_on(async {
-            let mut r = LineReader::new(input, max);
-            r.reader = BufReader::with_capacity(cap, input);
+        let input = [&b"BEGIN a.b\n"[..], &[b'x'; 100], b"\nEND"].concat();
+        let got = rt.block_on(async {
+            let mut r = LineReader::new(&input[..], 32);
+            r.reader = BufReader::with_capacity(8, &input[..]);
             let mut got = Vec::new();
             loop {
                 let what = r.next().await.unwrap();
@@ -290,31 +291,14 @@ mod tests {
                 }
                 got.push((what, String::from_utf8_lossy(r.line()).into_owned()));
             }
-        })
-    }
-
-    #[test]
-    fn lines_are_split_and_bounded() {
+        });
         assert_eq!(
-            lines(b"BEGIN a.b\nSET x = 1\nlast", 4, 64),
+            got,
             [
                 (LineRead::Line, "BEGIN a.b\n".to_string()),
-                (LineRead::Line, "SET x = 1\n".into()),
-                (LineRead::Line, "last".into()),
+                (LineRead::TooLong(101), "x".repeat(32)),
+                (LineRead::Line, "END".into()),
             ]
         );
-        let input = [&[b'x'; 100][..], b"\nEND\n"].concat();
-        let got = lines(&input, 8, 32);
-        assert_eq!(got[0], (LineRead::TooLong(101), "x".repeat(32)));
-        assert_eq!(got[1], (LineRead::Line, "END\n".into()));
-        assert_eq!(got.len(), 2);
-        // A line exactly at the limit is a line.
-        let input = [&[b'y'; 31][..], b"\nEND"].concat();
-        let got = lines(&input, 8, 32);
-        assert_eq!(got[0].0, LineRead::Line);
-        assert_eq!(got[1], (LineRead::Line, "END".into()));
-        // Skipped to the end of the input.
-        let got = lines(&[b'z'; 50], 16, 32);
-        assert_eq!(got, [(LineRead::TooLong(50), "z".repeat(32))]);
     }
 }

@@ -236,6 +236,7 @@ async fn run_once(
     let limits = ReadLimits {
         max_errors: spec.max_errors,
         hang: spec.hang_timeout,
+        hang_auto: spec.hang_auto,
     };
     let ending = match stdout {
         Some(out) => read_protocol(out, &mut ingest, &path, limits, errors, stop_rx).await,
@@ -245,7 +246,10 @@ async fn run_once(
         log::error!(
             "'{path}' (pid {pid}) wrote nothing for {} s (hang timeout {} s): killing it",
             quiet.as_secs(),
-            spec.hang_timeout.unwrap_or_default().as_secs()
+            limits
+                .hang_timeout(ingest.max_update_every)
+                .unwrap_or_default()
+                .as_secs()
         );
     }
     drop(stdin);
