@@ -339,8 +339,19 @@ impl Ingest {
         self.current.as_ref().ok_or(IngestError::NoChart(what))
     }
 
-    /// Applies one command received at `now_us` (the receiver's wall clock).
+    /// Applies one command received at `now_us` (the receiver's wall clock). A refused CHART
+    /// or BEGIN leaves no current chart, so that a sender whose errors are tolerated (a plugin)
+    /// cannot write the next DIMENSION or SET lines into the chart before.
     pub fn apply(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
+        let opens_chart = matches!(cmd, Command::Chart { .. } | Command::Begin { .. });
+        let applied = self.apply_command(cmd, now_us);
+        if applied.is_err() && opens_chart {
+            self.current = None;
+        }
+        applied
+    }
+
+    fn apply_command(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
         match cmd {
             Command::Empty => {}
             Command::Chart {
@@ -627,6 +638,32 @@ CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "
                 .name,
             "test.named_chart"
         );
+    }
+
+    #[test]
+    fn a_refused_chart_or_begin_leaves_no_current_chart() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "CHART a.b '' t u\nDIMENSION x x absolute 1 1\nBEGIN a.b\n",
+            0,
+        );
+        for bad in ["CHART nodot '' t u", "BEGIN no.such"] {
+            assert!(ing.apply(parse_line(bad).unwrap(), 0).is_err(), "{bad}");
+            assert_eq!(
+                ing.apply(parse_line("SET x = 5").unwrap(), 0),
+                Err(IngestError::NoChart("SET")),
+                "after '{bad}'"
+            );
+            assert_eq!(
+                ing.apply(parse_line("DIMENSION y").unwrap(), 0),
+                Err(IngestError::NoChart("DIMENSION")),
+                "after '{bad}'"
+            );
+            feed(&mut ing, "BEGIN a.b\n", 0);
+        }
+        let c = ing.host().find_chart("a.b").unwrap();
+        assert_eq!(c.lock().dims().len(), 1, "no dimension went to a.b");
     }
 
     #[test]
