@@ -146,6 +146,12 @@ fn floods_of_data_and_of_garbage_leave_the_agent_and_other_plugins_alone() {
          exec yes \"$(printf 'BEGIN flood.x\\nSET a = 1\\nEND')\"\n",
     );
     write_plugin(&dir, "errflood", "exec yes 'garbage garbage garbage'\n");
+    // And a flood on stderr.
+    write_plugin(
+        &dir,
+        "noisy",
+        "i=0; while [ $i -lt 3000 ]; do echo \"noise $i\"; i=$((i+1)); done >&2\nexit 0\n",
+    );
     let a = agent_in(tmp.path()).start();
     wait_until(WAIT, "flood.x", || {
         has_chart(a.port, "flood.x").then_some(())
@@ -179,6 +185,16 @@ fn floods_of_data_and_of_garbage_leave_the_agent_and_other_plugins_alone() {
         "{log}"
     );
     assert!(plugin_pids(&log, "errflood").len() >= 2, "restarted");
+    // stderr: 200 lines a minute, then a count.
+    assert_eq!(
+        lines_with(&log, &["PLUGINSD[noisy] : noise "]).len(),
+        200,
+        "{log}"
+    );
+    assert!(
+        log.contains("2800 more stderr lines of plugin 'noisy' were not logged"),
+        "{log}"
+    );
     // The data flood is no error at all.
     assert_eq!(plugin_pids(&log, "flood").len(), 1, "{log}");
     assert!(

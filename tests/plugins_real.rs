@@ -69,8 +69,9 @@ fn apps_plugin_charts_appear_with_data() {
     require_stock("apps", "netdata-core");
     let tmp = TempDir::new("plugin-apps");
     let mut a = stock_agent(tmp.path(), &["apps"]).start();
-    // apps.plugin reports this test's processes too: some CPU is always used by someone.
-    for chart in ["apps.processes", "users.cpu", "groups.mem"] {
+    // The processes of this machine (the agent's and apps.plugin's own at least), per app,
+    // user and group.
+    for chart in ["apps.processes", "users.processes", "groups.mem"] {
         wait_until(WAIT, &format!("{chart} with data"), || {
             latest(a.port, chart).filter(|v| *v > 0.0)
         });
