@@ -217,8 +217,11 @@ fn a_plugin_that_hangs_is_killed_and_restarted() {
             m = marker.display()
         ),
     );
+    // Never writes: not hung, only waiting (the check is armed by the first output).
+    write_plugin(&plugins_dir(tmp.path()), "silent", "exec sleep 600\n");
     let a = agent_in(tmp.path())
         .set("plugin:hang", "hang timeout", "2")
+        .set("plugin:silent", "hang timeout", "1")
         .start();
     let log = wait_until(WAIT, "the hung plugin to be restarted", || {
         let log = a.log();
@@ -245,4 +248,7 @@ fn a_plugin_that_hangs_is_killed_and_restarted() {
     wait_until(WAIT, "hang.counter", || {
         latest(a.port, "hang.counter").filter(|v| *v >= 2.0)
     });
+    let log = a.log();
+    assert_eq!(plugin_pids(&log, "silent").len(), 1, "{log}");
+    assert!(!log.contains("silent.plugin' (pid"), "{log}");
 }

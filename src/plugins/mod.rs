@@ -24,8 +24,9 @@
 //! options`, and two keys of tributary's own:
 //! - `protocol errors before restart` (default [`DEFAULT_MAX_ERRORS`]): bad lines in one run
 //!   before the plugin is killed and restarted (netdata kills a plugin at its first bad line);
-//! - `hang timeout` (seconds; 0: never): a plugin that writes nothing for this long is killed
-//!   and restarted (netdata has no such check). Default: max(60, 10 × `update every`, 10 × the
+//! - `hang timeout` (seconds; 0: never): a plugin that wrote and then writes nothing for this
+//!   long is killed and restarted (netdata has no such check; one that never wrote is left
+//!   alone). Default: max(60, 10 × `update every`, 10 × the
 //!   longest update every of the charts the plugin defined).
 //!
 //! Plugins get their own process group (netdata does not), so that helpers they start

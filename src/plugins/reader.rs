@@ -7,7 +7,7 @@
 //!   plugin is killed (and restarted by the supervisor);
 //! - a line longer than [`MAX_LINE`] is skipped without being buffered (one error); output
 //!   without a newline for more than [`MAX_SKIP`] bytes ends the run;
-//! - a plugin that writes nothing for [`ReadLimits::hang`] is killed as hung.
+//! - a plugin that wrote and then writes nothing for [`ReadLimits::hang`] is killed as hung.
 //!
 //! The per-line path ([`apply_line`]) allocates nothing for a well-formed line once its chart
 //! and dimensions exist (`src/plugins/no_alloc_tests.rs`).
@@ -203,7 +203,9 @@ pub async fn read_protocol(
             () = &mut stop => return Ending::Stopping,
             r = reader.next() => r,
             _ = ticks.tick(), if limits.hang.is_some() => {
-                if reader.reads() != seen_reads {
+                // Armed by the first output: a plugin that never wrote (waiting for a job to
+                // appear) is left alone, as netdata does.
+                if reader.reads() != seen_reads || seen_reads == 0 {
                     seen_reads = reader.reads();
                     quiet_since = Instant::now();
                 } else if limits
