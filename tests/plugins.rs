@@ -386,3 +386,28 @@ fn netdatas_charts_d_plugin_runs_under_tributary() {
     assert!(a.stop().success());
     assert!(live_in_group(pid).is_empty());
 }
+
+#[test]
+fn plugins_die_with_an_agent_killed_with_sigkill() {
+    let tmp = TempDir::new("plugin-sigkill");
+    // Ignores every polite signal and a closed stdout (as python.d.plugin does).
+    write_plugin(
+        &plugins_dir(tmp.path()),
+        "tough",
+        &format!(
+            "trap '' TERM PIPE HUP INT\n{}",
+            counter_plugin("tough").replace("sleep $1", "sleep 1 || true")
+        ),
+    );
+    let a = agent_in(tmp.path()).start();
+    wait_until(WAIT, "tough.counter", || latest(a.port, "tough.counter"));
+    let pid = plugin_pids(&a.log(), "tough")[0];
+    assert!(live_in_group(pid).contains(&pid));
+    a.kill9();
+    // The plugin got SIGKILL with its agent; its last `sleep 1` ends on its own.
+    wait_until(
+        Duration::from_secs(5),
+        "the plugin's group to be gone",
+        || live_in_group(pid).is_empty().then_some(()),
+    );
+}

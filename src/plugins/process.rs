@@ -1,6 +1,7 @@
 //! A plugin's process: spawned in its own process group with netdata's command line, killed as
 //! a group (SIGTERM, SIGKILL after [`KILL_GRACE`]) and reaped, so that neither the plugin nor a
-//! helper it started outlives its run; its stderr goes to our log, rate-limited.
+//! helper it started outlives its run, and the plugin dies with the agent even when the agent
+//! is killed; its stderr goes to our log, rate-limited.
 
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -31,6 +32,7 @@ pub fn spawn(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    die_with_the_agent(&mut cmd);
     // A file just written may still be open for writing in a process that forked meanwhile.
     let mut tries = 0;
     loop {
@@ -44,6 +46,27 @@ pub fn spawn(
             }
             other => return other,
         }
+    }
+}
+
+/// The plugin gets SIGKILL when the thread that started it (its supervisor) ends, which
+/// includes the agent being killed with SIGKILL or crashing: no plugin outlives the agent
+/// (netdata's plugins do, e.g. python.d.plugin ignores a closed stdout). Linux clears this for
+/// binaries with file capabilities (apps.plugin), which exit when their stdin closes instead.
+fn die_with_the_agent(cmd: &mut tokio::process::Command) {
+    let agent = rustix::process::getpid();
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs in the forked child before exec and makes only two system calls
+    // that are async-signal-safe (prctl, getppid); it allocates nothing and takes no lock.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            // The agent died between fork and prctl: do not start orphaned.
+            if rustix::process::getppid() != Some(agent) {
+                return Err(rustix::io::Errno::SRCH.into());
+            }
+            Ok(())
+        });
     }
 }
 
