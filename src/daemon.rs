@@ -37,6 +37,8 @@ pub struct AgentState {
     pub allow_connections: tributary_config::SimplePattern,
     /// `[web] allow streaming from`: client IPs that may stream into this agent.
     pub allow_streaming: tributary_config::SimplePattern,
+    /// `[web] accept a streaming request every seconds`.
+    pub stream_rate: crate::stream::receiver::AcceptRate,
     /// `[web] gzip compression level` when gzip is enabled.
     pub gzip_level: Option<u32>,
     /// `[web] ssl certificate` / `ssl key`: the listener's TLS, and whether it is forced.
@@ -259,6 +261,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         gzip_level: settings.gzip_level,
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
+        stream_rate: crate::stream::receiver::AcceptRate::new(settings.stream_accept_every_secs),
         health,
         web_dir: settings.web_dir.clone(),
     });

@@ -41,6 +41,39 @@ pub enum IngestError {
     /// DISABLE: the sender asked to stop.
     #[error("DISABLE received")]
     Disabled,
+    /// BEGIN declares far more time since the chart's previous collection than passed here:
+    /// trusting it would reset the chart and lose its stored data.
+    #[error(
+        "BEGIN of chart '{chart}' declares {declared_us} microseconds since its previous collection, but only {elapsed_us} passed here"
+    )]
+    AbsurdInterval {
+        /// The chart.
+        chart: String,
+        /// Microseconds the sender declared.
+        declared_us: u64,
+        /// Microseconds since the chart's previous BEGIN on this agent's clock.
+        elapsed_us: i64,
+    },
+    /// A new chart beyond the sender's `max charts`.
+    #[error("more than {0} charts (max charts): refusing chart '{1}'")]
+    TooManyCharts(u64, String),
+    /// A new dimension beyond the sender's `max dimensions`.
+    #[error("more than {0} dimensions (max dimensions): refusing dimension '{1}'")]
+    TooManyDimensions(u64, String),
+}
+
+/// A declared collection interval may exceed the time measured here by this much (or by ten
+/// of the chart's `update every`, when that is more): network bursts deliver several
+/// collections at once, each declaring its own interval.
+const INTERVAL_TOLERANCE_US: i64 = 60_000_000;
+
+/// How many charts and dimensions one sender may create on its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Charts of the host.
+    pub max_charts: u64,
+    /// Dimensions over all the host's charts.
+    pub max_dimensions: u64,
 }
 
 /// What the caller has to do after a command.
@@ -81,7 +114,16 @@ pub struct Ingest {
     log_prefix: String,
     /// The dimension the next SET most likely names (the one after the previous SET's).
     next_dim: usize,
+    /// VARIABLE lines ignored so far (only the first few are logged).
+    bad_variables: u32,
+    /// Bounds on new charts and dimensions (None: none, as for local plugins).
+    limits: Option<Limits>,
+    /// Dimensions of the host when limits are checked.
+    dimensions: u64,
 }
+
+/// Ignored VARIABLE lines logged per connection; later ones are counted, not logged.
+const LOGGED_BAD_VARIABLES: u32 = 10;
 
 /// A chart's replication during one connection.
 #[derive(Debug, Clone, Default)]
@@ -125,7 +167,23 @@ impl Ingest {
             replay_point_open: false,
             log_prefix: String::new(),
             next_dim: 0,
+            bad_variables: 0,
+            limits: None,
+            dimensions: 0,
         }
+    }
+
+    /// Bounds the charts and dimensions this sender may create (a stream's `max charts`
+    /// and `max dimensions`): going beyond them is an error that drops the sender.
+    pub fn with_limits(mut self, limits: Limits) -> Ingest {
+        self.dimensions = self
+            .host
+            .charts()
+            .iter()
+            .map(|c| c.lock().dims().len() as u64)
+            .sum();
+        self.limits = Some(limits);
+        self
     }
 
     /// Turns on replication for a stream (REPLICATION negotiated): definitions are answered
@@ -339,6 +397,54 @@ impl Ingest {
         self.current.as_ref().ok_or(IngestError::NoChart(what))
     }
 
+    /// `VARIABLE [GLOBAL|HOST|LOCAL|CHART] name = value`: sets a custom host or chart
+    /// variable (no scope: the current chart's if there is one, else the host's). A bad one
+    /// is logged and ignored, as netdata does: it is no reason to drop the sender.
+    fn variable(&mut self, scope: &str, name: &str, value: &str) {
+        let Ok(v) = value.trim().parse::<f64>() else {
+            self.bad_variable(format_args!(
+                "VARIABLE '{name}' = '{value}' is not a number"
+            ));
+            return;
+        };
+        let on_chart = match scope {
+            "CHART" | "LOCAL" => true,
+            "GLOBAL" | "HOST" => false,
+            _ => self.current.is_some(),
+        };
+        let result = if on_chart {
+            let Some(chart) = &self.current else {
+                self.bad_variable(format_args!("VARIABLE CHART '{name}' without a chart"));
+                return;
+            };
+            chart.lock().vars.set(name, v)
+        } else {
+            self.host
+                .vars
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set(name, v)
+        };
+        if let Err(e) = result {
+            self.bad_variable(format_args!("VARIABLE '{name}': {e}"));
+        }
+    }
+
+    fn bad_variable(&mut self, what: std::fmt::Arguments<'_>) {
+        self.bad_variables += 1;
+        let who = if self.log_prefix.is_empty() {
+            format!("host '{}'", self.host.hostname())
+        } else {
+            self.log_prefix.clone()
+        };
+        if self.bad_variables <= LOGGED_BAD_VARIABLES {
+            log::warn!("{who}: {what}: ignored");
+        }
+        if self.bad_variables == LOGGED_BAD_VARIABLES {
+            log::warn!("{who}: further ignored VARIABLE lines of this sender are not logged");
+        }
+    }
+
     /// Applies one command received at `now_us` (the receiver's wall clock). A refused CHART
     /// or BEGIN leaves no current chart, so that a sender whose errors are tolerated (a plugin)
     /// cannot write the next DIMENSION or SET lines into the chart before.
@@ -374,6 +480,12 @@ impl Ingest {
                 if type_part.is_empty() || rest.is_empty() {
                     return Err(IngestError::BadChartId(id.to_string()));
                 }
+                if let Some(l) = self.limits
+                    && self.host.chart_count() as u64 >= l.max_charts
+                    && self.host.find_chart(id).is_none()
+                {
+                    return Err(IngestError::TooManyCharts(l.max_charts, id.to_string()));
+                }
                 let def = ChartDef {
                     id: id.to_string(),
                     name: chart_name(id, type_part, name),
@@ -408,7 +520,14 @@ impl Ingest {
                     detail: options.contains("detail"),
                 };
                 self.max_update_every = self.max_update_every.max(def.update_every);
-                self.current = Some(self.host.chart(def, now_us / 1_000_000));
+                let chart = self.host.chart(def, now_us / 1_000_000);
+                {
+                    let mut st = chart.lock();
+                    if st.last_begin_received_us == 0 {
+                        st.last_begin_received_us = now_us;
+                    }
+                }
+                self.current = Some(chart);
                 self.staged_chart_labels.clear();
             }
             Command::Dimension {
@@ -425,9 +544,19 @@ impl Ingest {
                 d.hidden = options.contains("hidden");
                 d.obsolete = options.contains("obsolete");
                 d.noreset = options.contains("noreset") || options.contains("nooverflow");
-                self.current("DIMENSION")?
-                    .lock()
-                    .dimension(d)
+                let chart = Arc::clone(self.current("DIMENSION")?);
+                let mut st = chart.lock();
+                let new = st.dim_index(id).is_none();
+                if new && let Some(l) = self.limits {
+                    if self.dimensions >= l.max_dimensions {
+                        return Err(IngestError::TooManyDimensions(
+                            l.max_dimensions,
+                            id.to_string(),
+                        ));
+                    }
+                    self.dimensions += 1;
+                }
+                st.dimension(d)
                     .map_err(|e| IngestError::Database(e.to_string()))?;
             }
             Command::Begin { id, microseconds } => {
@@ -438,7 +567,26 @@ impl Ingest {
                         .find_chart(id)
                         .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?,
                 };
-                chart.lock().begin(now_us, microseconds);
+                {
+                    let mut st = chart.lock();
+                    let seen = st.last_begin_received_us;
+                    if microseconds > 0 && seen > 0 {
+                        let elapsed = now_us - seen;
+                        let tolerance = INTERVAL_TOLERANCE_US
+                            .max(10_000_000_i64.saturating_mul(st.update_every().max(1)));
+                        if i64::try_from(microseconds).unwrap_or(i64::MAX)
+                            > elapsed.max(0).saturating_add(tolerance)
+                        {
+                            return Err(IngestError::AbsurdInterval {
+                                chart: id.to_string(),
+                                declared_us: microseconds,
+                                elapsed_us: elapsed,
+                            });
+                        }
+                    }
+                    st.last_begin_received_us = now_us;
+                    st.begin(now_us, microseconds);
+                }
                 self.current = Some(chart);
                 self.next_dim = 0;
             }
@@ -569,8 +717,9 @@ impl Ingest {
             }
             // A parent's request reaching a receiver is not for us; the sender handles them.
             Command::ReplayChart { .. } => {}
-            // VARIABLE (health), FUNCTION and CLAIMED_ID are accepted and not used yet.
-            Command::Variable { .. } | Command::Other(_) => {}
+            Command::Variable { scope, name, value } => self.variable(scope, name, value),
+            // FUNCTION and CLAIMED_ID are accepted and not used yet.
+            Command::Other(_) => {}
         }
         Ok(Reply::None)
     }
@@ -664,6 +813,97 @@ CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "
         }
         let c = ing.host().find_chart("a.b").unwrap();
         assert_eq!(c.lock().dims().len(), 1, "no dimension went to a.b");
+    }
+
+    #[test]
+    fn variables_set_host_and_chart_values_and_bad_ones_are_ignored() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "VARIABLE HOST early = 1\nVARIABLE unscoped_host = 7\nVARIABLE CHART orphan = 1\n\
+             CHART a.b '' t u\nDIMENSION x x absolute 1 1\nVARIABLE CHART my-var = 42.5000000\n\
+             VARIABLE LOCAL local = 3\nVARIABLE on_chart = 4\nVARIABLE GLOBAL g = 5\n\
+             VARIABLE CHART bad = abc\nVARIABLE HOST h = 1e3\n",
+            0,
+        );
+        let host = ing.host();
+        let hv = host.vars.lock().unwrap().clone();
+        assert_eq!(hv.get("early"), Some(1.0));
+        assert_eq!(hv.get("unscoped_host"), Some(7.0));
+        assert_eq!(hv.get("g"), Some(5.0));
+        assert_eq!(hv.get("h"), Some(1000.0));
+        assert_eq!(hv.get("orphan"), None);
+        let c = host.find_chart("a.b").unwrap();
+        let st = c.lock();
+        assert_eq!(st.vars.get("my_var"), Some(42.5));
+        assert_eq!(st.vars.get("local"), Some(3.0));
+        assert_eq!(st.vars.get("on_chart"), Some(4.0));
+        assert_eq!(st.vars.get("bad"), None);
+        assert_eq!(ing.bad_variables, 2);
+    }
+
+    #[test]
+    fn bursts_pass_but_intervals_beyond_what_passed_here_are_refused() {
+        let mut ing = Ingest::new(host(), 1, "");
+        let t0 = 1_800_000_000_000_000i64;
+        feed(
+            &mut ing,
+            "CHART a.b '' t u\nDIMENSION x x absolute 1 1\n",
+            t0,
+        );
+        for k in 0..5 {
+            let us = if k == 0 { 0 } else { 1_000_000 };
+            feed(
+                &mut ing,
+                &format!("BEGIN a.b {us}\nSET x = 1\nEND\n"),
+                t0 + k * 1_000_000,
+            );
+        }
+        // Ten collections arriving at once after a stall, each declaring its own second.
+        for _ in 0..10 {
+            feed(
+                &mut ing,
+                "BEGIN a.b 1000000\nSET x = 1\nEND\n",
+                t0 + 5_000_000,
+            );
+        }
+        let before = ing.host().find_chart("a.b").unwrap().lock().last_entry_t();
+        let err = ing
+            .apply(
+                parse_line("BEGIN a.b 31536000000000").unwrap(),
+                t0 + 6_000_000,
+            )
+            .unwrap_err();
+        assert!(matches!(err, IngestError::AbsurdInterval { .. }), "{err}");
+        let c = ing.host().find_chart("a.b").unwrap();
+        assert_eq!(c.lock().last_entry_t(), before, "nothing reset");
+        // An absurd update every is bounded by the parser: a day at most.
+        feed(&mut ing, "CHART a.slow '' t u '' '' line 1 100000\n", t0);
+        let slow = ing.host().find_chart("a.slow").unwrap();
+        assert_eq!(slow.lock().update_every(), 86_400);
+    }
+
+    #[test]
+    fn limits_bound_new_charts_and_dimensions_not_existing_ones() {
+        let mut ing = Ingest::new(host(), 1, "").with_limits(Limits {
+            max_charts: 2,
+            max_dimensions: 3,
+        });
+        feed(
+            &mut ing,
+            "CHART a.one '' t u\nDIMENSION x x\nDIMENSION y y\nCHART a.two '' t u\nDIMENSION z z\n\
+             CHART a.one '' t u\nDIMENSION x x\n",
+            0,
+        );
+        let err = ing
+            .apply(parse_line("DIMENSION w w").unwrap(), 0)
+            .unwrap_err();
+        assert_eq!(err, IngestError::TooManyDimensions(3, "w".into()));
+        let err = ing
+            .apply(parse_line("CHART a.three '' t u").unwrap(), 0)
+            .unwrap_err();
+        assert_eq!(err, IngestError::TooManyCharts(2, "a.three".into()));
+        assert_eq!(ing.host().chart_count(), 2);
     }
 
     #[test]

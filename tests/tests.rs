@@ -13,6 +13,8 @@ mod memory_modes;
 mod collectors;
 // Streaming into tributary: real netdata children, refused keys, garbage on a stream.
 mod streaming;
+// Custom variables (VARIABLE HOST/CHART): alarms use them, parents of both kinds receive them.
+mod custom_variables;
 // Replication after outages: parent restarts, partitions, a headless child's spool, and real
 // netdata 1.37.1 on either side.
 mod replication;

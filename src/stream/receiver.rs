@@ -157,6 +157,47 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<V
     }
 }
 
+/// `[web] accept a streaming request every seconds`: at most one new stream per period.
+///
+/// As netdata 1.37.1 (verified): the clock starts at the first request, so that one is
+/// refused too when a limit is set; a request is accepted once the period has passed since
+/// the last accepted one (or the first request), and restarts the period.
+#[derive(Debug)]
+pub struct AcceptRate {
+    every_secs: i64,
+    last_accepted_s: std::sync::Mutex<i64>,
+}
+
+impl AcceptRate {
+    /// A limiter of one stream per `every_secs` seconds (0: no limit).
+    pub fn new(every_secs: u64) -> AcceptRate {
+        AcceptRate {
+            every_secs: i64::try_from(every_secs).unwrap_or(i64::MAX),
+            last_accepted_s: std::sync::Mutex::new(0),
+        }
+    }
+
+    /// Whether a request arriving at `now_s` may go on; Err: seconds until one may.
+    pub fn admit(&self, now_s: i64) -> Result<(), i64> {
+        if self.every_secs <= 0 {
+            return Ok(());
+        }
+        let mut last = self
+            .last_accepted_s
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *last == 0 {
+            *last = now_s;
+        }
+        let since = now_s - *last;
+        if since < self.every_secs {
+            return Err(self.every_secs - since);
+        }
+        *last = now_s;
+        Ok(())
+    }
+}
+
 async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, reply: &str) {
     let _ignored = tokio::time::timeout(Duration::from_secs(10), async {
         stream.write_all(reply.as_bytes()).await?;
@@ -210,6 +251,12 @@ where
             return refuse(&mut stream, DENIED).await;
         }
     };
+    if let Err(wait) = state.stream_rate.admit(crate::daemon::now_us() / 1_000_000) {
+        ev.denied(&format!(
+            "rate limit ('accept a streaming request every seconds'), will accept new connection in {wait} secs"
+        ));
+        return refuse(&mut stream, tributary_protocol::capabilities::REJECT_BUSY).await;
+    }
     let caps = req.caps.intersect(Caps::ours(settings.enable_compression));
     let Some((receiver_id, last_us, bytes)) = state.receivers.register(
         &req.machine_guid,
@@ -293,7 +340,11 @@ where
     let update_every = settings
         .update_every
         .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
-    let mut ingest = Ingest::new(Arc::clone(&host), update_every, "");
+    let mut ingest =
+        Ingest::new(Arc::clone(&host), update_every, "").with_limits(crate::ingest::Limits {
+            max_charts: settings.max_charts,
+            max_dimensions: settings.max_dimensions,
+        });
     if caps.contains(Caps::REPLICATION) {
         ingest = ingest.with_replication(
             super::replication::ReplicationConfig {

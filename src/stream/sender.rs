@@ -32,7 +32,7 @@ use tributary_config::{Destination, SenderSettings, Transport};
 use tributary_protocol::capabilities::{Caps, parse_reply};
 use tributary_protocol::frame::FrameEncoder;
 use tributary_protocol::handshake::StreamRequest;
-use tributary_rrd::{ChartState, CollectionObserver, Host};
+use tributary_rrd::{ChartState, CollectionObserver, CustomVars, Host};
 
 /// What the collector thread shares with the sender task.
 #[derive(Debug)]
@@ -45,8 +45,10 @@ struct Shared {
 struct SinkState {
     /// Lines waiting to be written.
     buffer: Vec<u8>,
-    /// Chart id → the definition version the parent has.
-    sent: HashMap<String, u64>,
+    /// Chart id → the definition version and the custom variables' version the parent has.
+    sent: HashMap<String, (u64, u64)>,
+    /// The version of the host's custom variables the parent has.
+    host_vars_sent: u64,
     /// Charts waiting for the parent's replication request to be answered: no collections
     /// are sent for them until then.
     replicating: HashSet<String>,
@@ -70,6 +72,7 @@ impl SinkState {
         self.overflowed = false;
         self.buffer.clear();
         self.sent.clear();
+        self.host_vars_sent = 0;
         self.replicating.clear();
         self.resync.clear();
     }
@@ -81,6 +84,15 @@ pub struct StreamSink {
     shared: Arc<Shared>,
     settings: SenderSettings,
     host_name: String,
+    /// The host's custom variables (`VARIABLE HOST`), sent when they change.
+    host_vars: Arc<Mutex<CustomVars>>,
+}
+
+/// Writes `VARIABLE SCOPE name = value` lines as netdata does (`%0.7f`).
+fn write_variables(out: &mut Vec<u8>, scope: &str, vars: &CustomVars) {
+    for (name, value) in vars.iter() {
+        let _infallible = writeln!(out, "VARIABLE {scope} {name} = {value:.7}");
+    }
 }
 
 fn chart_name_field(c: &ChartState) -> &str {
@@ -160,12 +172,25 @@ impl CollectionObserver for StreamSink {
             sent,
             replicating,
             resync,
+            host_vars_sent,
             ..
         } = &mut *st;
-        if sent.get(def.id.as_str()) != Some(&chart.version) {
+        {
+            let host_vars = self.host_vars.lock().unwrap_or_else(|p| p.into_inner());
+            if host_vars.version() != *host_vars_sent {
+                write_variables(buffer, "HOST", &host_vars);
+                *host_vars_sent = host_vars.version();
+            }
+        }
+        let chart_vars_sent = match sent.get(def.id.as_str()) {
+            Some(&(version, vars)) if version == chart.version => Some(vars),
+            _ => None,
+        };
+        if chart_vars_sent.is_none() {
             // Formatting into a Vec cannot fail.
             let _infallible = write_definition(buffer, chart, caps);
-            sent.insert(def.id.clone(), chart.version);
+            write_variables(buffer, "CHART", &chart.vars);
+            sent.insert(def.id.clone(), (chart.version, chart.vars.version()));
             if caps.contains(Caps::REPLICATION) {
                 let _infallible = writeln!(
                     buffer,
@@ -205,6 +230,13 @@ impl CollectionObserver for StreamSink {
         for d in chart.dims().iter().filter(|d| d.in_last_collection) {
             let _infallible = writeln!(buffer, "SET \"{}\" = {}", d.def.id, d.last_collected);
         }
+        if chart_vars_sent.is_some_and(|v| v != chart.vars.version()) {
+            // Changed chart variables travel inside the collection, as netdata sends them.
+            write_variables(buffer, "CHART", &chart.vars);
+            if let Some(entry) = sent.get_mut(def.id.as_str()) {
+                entry.1 = chart.vars.version();
+            }
+        }
         buffer.extend_from_slice(b"END\n");
         if buffer.len() as u64 > self.settings.buffer_size_bytes {
             log::error!(
@@ -240,6 +272,7 @@ pub fn start(
         shared: Arc::clone(&shared),
         settings: settings.clone(),
         host_name: host.hostname().to_string(),
+        host_vars: Arc::clone(&host.vars),
     });
     host.set_observer(Some(sink));
     tokio::spawn(run(host, settings, shared, hops, system_info));
@@ -444,6 +477,11 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
         st.spool_loss_logged = false;
         st.caps = caps;
         st.connected = true;
+        {
+            let host_vars = host.vars.lock().unwrap_or_else(|p| p.into_inner());
+            write_variables(&mut st.buffer, "HOST", &host_vars);
+            st.host_vars_sent = host_vars.version();
+        }
         if caps.contains(Caps::HLABELS) {
             let labels = host
                 .labels
@@ -672,6 +710,81 @@ mod tests {
     use super::*;
     use tributary_protocol::{Command, parse_line};
     use tributary_rrd::{Algorithm, ChartDef, ChartType, DimDef, HostConfig, MemoryMode};
+
+    #[test]
+    fn custom_variables_follow_the_definition_and_travel_when_they_change() {
+        let host = Host::new(HostConfig {
+            hostname: "h".into(),
+            machine_guid: "11111111-2222-3333-4444-555555555555".into(),
+            memory_mode: MemoryMode::Ram,
+            history: 60,
+            cache_dir: None,
+            os: "linux".into(),
+            timezone: "UTC".into(),
+        });
+        let shared = Arc::new(Shared {
+            state: Mutex::new(SinkState {
+                connected: true,
+                ..SinkState::default()
+            }),
+            wake: Notify::new(),
+        });
+        let sink = StreamSink {
+            shared: Arc::clone(&shared),
+            settings: SenderSettings {
+                initial_clock_resync_iterations: 0,
+                ..tributary_config::StreamConf::new(
+                    &tributary_config::Config::parse("", "stream.conf").unwrap(),
+                )
+                .sender()
+                .unwrap()
+            },
+            host_name: "h".into(),
+            host_vars: Arc::clone(&host.vars),
+        };
+        let c = host.chart(
+            ChartDef {
+                id: "a.b".into(),
+                name: "a.b".into(),
+                update_every: 1,
+                ..ChartDef::default()
+            },
+            0,
+        );
+        let mut st = c.lock();
+        st.dimension(DimDef::new("x")).unwrap();
+        st.vars.set("myvar", 42.5).unwrap();
+        let take = || {
+            let mut s = shared.state.lock().unwrap();
+            String::from_utf8(std::mem::take(&mut s.buffer)).unwrap()
+        };
+        sink.collected(&st, 1_000_000);
+        let first = take();
+        let lines: Vec<&str> = first.lines().collect();
+        let var = lines
+            .iter()
+            .position(|l| *l == "VARIABLE CHART myvar = 42.5000000")
+            .unwrap_or_else(|| panic!("{first}"));
+        assert!(lines[var - 1].starts_with("DIMENSION"), "{first}");
+        assert_eq!(lines[var + 1], "BEGIN \"a.b\" 1000000", "{first}");
+        // Unchanged: nothing more.
+        sink.collected(&st, 1_000_000);
+        assert!(!take().contains("VARIABLE"));
+        // Changed chart variable: inside the collection. Changed host variable: before it.
+        st.vars.set("myvar", 43.0).unwrap();
+        host.vars.lock().unwrap().set("hostvar", 2.0).unwrap();
+        sink.collected(&st, 1_000_000);
+        assert_eq!(
+            take(),
+            "VARIABLE HOST hostvar = 2.0000000\nBEGIN \"a.b\" 1000000\nVARIABLE CHART myvar = 43.0000000\nEND\n"
+        );
+        for line in first.lines() {
+            assert!(
+                !matches!(parse_line(line).unwrap(), Command::Other(_)),
+                "{line}"
+            );
+        }
+    }
 
     #[test]
     fn definitions_are_written_as_netdata_writes_them_and_parse_back() {
