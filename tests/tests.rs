@@ -22,8 +22,8 @@ mod replication;
 mod tls;
 // The headless collector's footprint (release build): under 5 MB RSS while streaming.
 mod footprint;
-// External plugins: discovery, switches, environment, restart and disable rules, bad output,
-// no process left after stop, netdata's charts.d.plugin.
+// External plugins: discovery, switches, environment, restart and disable rules, no process left
+// after stop (nor after a SIGKILLed agent), netdata's charts.d.plugin.
 mod plugins;
 // External plugins that misbehave: garbage, megabyte lines, floods, hangs; rate-limited errors.
 mod plugins_bad_input;
