@@ -99,6 +99,8 @@ pub struct Ingest {
     staged_host_labels: Vec<(String, String)>,
     /// Collections stored so far.
     pub collections: u64,
+    /// The longest update every of the charts defined so far (seconds; 0: none yet).
+    pub max_update_every: u32,
     /// Replication settings; None: a plugin, or a child that did not negotiate REPLICATION
     /// (its definitions are answered with the empty request).
     replication: Option<ReplicationConfig>,
@@ -158,6 +160,7 @@ impl Ingest {
             staged_chart_labels: Vec::new(),
             staged_host_labels: Vec::new(),
             collections: 0,
+            max_update_every: 0,
             replication: None,
             replays: HashMap::new(),
             replay_chart: None,
@@ -453,8 +456,19 @@ impl Ingest {
         }
     }
 
-    /// Applies one command received at `now_us` (the receiver's wall clock).
+    /// Applies one command received at `now_us` (the receiver's wall clock). A refused CHART
+    /// or BEGIN leaves no current chart, so that a sender whose errors are tolerated (a plugin)
+    /// cannot write the next DIMENSION or SET lines into the chart before.
     pub fn apply(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
+        let opens_chart = matches!(cmd, Command::Chart { .. } | Command::Begin { .. });
+        let applied = self.apply_command(cmd, now_us);
+        if applied.is_err() && opens_chart {
+            self.current = None;
+        }
+        applied
+    }
+
+    fn apply_command(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
         match cmd {
             Command::Empty => {}
             Command::Chart {
@@ -516,6 +530,7 @@ impl Ingest {
                     obsolete: options.contains("obsolete"),
                     detail: options.contains("detail"),
                 };
+                self.max_update_every = self.max_update_every.max(def.update_every);
                 let chart = self.host.chart(def, now_us / 1_000_000);
                 {
                     let mut st = chart.lock();
@@ -790,6 +805,32 @@ CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "
                 .name,
             "test.named_chart"
         );
+    }
+
+    #[test]
+    fn a_refused_chart_or_begin_leaves_no_current_chart() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "CHART a.b '' t u\nDIMENSION x x absolute 1 1\nBEGIN a.b\n",
+            0,
+        );
+        for bad in ["CHART nodot '' t u", "BEGIN no.such"] {
+            assert!(ing.apply(parse_line(bad).unwrap(), 0).is_err(), "{bad}");
+            assert_eq!(
+                ing.apply(parse_line("SET x = 5").unwrap(), 0),
+                Err(IngestError::NoChart("SET")),
+                "after '{bad}'"
+            );
+            assert_eq!(
+                ing.apply(parse_line("DIMENSION y").unwrap(), 0),
+                Err(IngestError::NoChart("DIMENSION")),
+                "after '{bad}'"
+            );
+            feed(&mut ing, "BEGIN a.b\n", 0);
+        }
+        let c = ing.host().find_chart("a.b").unwrap();
+        assert_eq!(c.lock().dims().len(), 1, "no dimension went to a.b");
     }
 
     #[test]

@@ -22,9 +22,14 @@ mod replication;
 mod tls;
 // The headless collector's footprint (release build): under 5 MB RSS while streaming.
 mod footprint;
-// External plugins: discovery, switches, environment, restart and disable rules, bad output,
-// no process left after stop, netdata's charts.d.plugin.
+// External plugins: discovery, switches, environment, restart and disable rules, no process left
+// after stop (nor after a SIGKILLed agent), netdata's charts.d.plugin.
 mod plugins;
+// External plugins that misbehave: garbage, megabyte lines, floods, hangs; rate-limited errors.
+mod plugins_bad_input;
+// netdata's own plugins under tributary: apps, python.d's example, plugins with nothing to do,
+// their charts on a parent.
+mod plugins_real;
 // The API basics every later capability builds on: info, charts, data, /host/NAME/, netdata.conf.
 mod web_api;
 // Every request of netdata's captured API fixtures: same status, content type, JSON structure.
