@@ -460,7 +460,7 @@ impl Ingest {
     /// or BEGIN leaves no current chart, so that a sender whose errors are tolerated (a plugin)
     /// cannot write the next DIMENSION or SET lines into the chart before.
     pub fn apply(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
-        let opens_chart = matches!(cmd, Command::Chart { .. } | Command::Begin { .. });
+        let opens_chart = matches!(cmd, Command::Chart(_) | Command::Begin { .. });
         let applied = self.apply_command(cmd, now_us);
         if applied.is_err() && opens_chart {
             self.current = None;
@@ -471,20 +471,21 @@ impl Ingest {
     fn apply_command(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
         match cmd {
             Command::Empty => {}
-            Command::Chart {
-                id,
-                name,
-                title,
-                units,
-                family,
-                context,
-                chart_type,
-                priority,
-                update_every,
-                options,
-                plugin,
-                module,
-            } => {
+            Command::Chart(line) => {
+                let tributary_protocol::ChartLine {
+                    id,
+                    name,
+                    title,
+                    units,
+                    family,
+                    context,
+                    chart_type,
+                    priority,
+                    update_every,
+                    options,
+                    plugin,
+                    module,
+                } = *line;
                 let Some((type_part, rest)) = id.split_once('.') else {
                     return Err(IngestError::BadChartId(id.to_string()));
                 };

@@ -452,6 +452,91 @@ struct Passing<'a> {
     for_child: &'a mut tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
+/// Splits a child's bytes into lines and applies them: to the host through `Ingest`, or —
+/// for replies to requests passed on from upstream — unchanged to the relay.
+struct Lines<'a> {
+    ingest: &'a mut Ingest,
+    relay: &'a Relay,
+    /// The start of a line whose end has not arrived yet.
+    pending: Vec<u8>,
+    /// The chart and parent connection of the passed-on reply being read.
+    relaying: Option<(String, u64)>,
+    /// Lines for the child (replication requests), written after each read.
+    replies: String,
+}
+
+impl Lines<'_> {
+    /// Applies every complete line of `bytes` (received at `now`); keeps the tail.
+    fn feed(&mut self, bytes: &[u8], now: i64) -> Result<(), String> {
+        let mut start = 0;
+        while let Some(nl) = bytes[start..].iter().position(|&b| b == b'\n') {
+            let piece = &bytes[start..start + nl];
+            start += nl + 1;
+            if self.pending.is_empty() {
+                self.line(piece, now)?;
+            } else {
+                let mut joined = std::mem::take(&mut self.pending);
+                joined.extend_from_slice(piece);
+                let r = self.line(&joined, now);
+                joined.clear();
+                self.pending = joined;
+                r?;
+            }
+        }
+        self.pending.extend_from_slice(&bytes[start..]);
+        if self.pending.len() > MAX_LINE_BYTES {
+            return Err(format!("a line longer than {MAX_LINE_BYTES} bytes"));
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, line_bytes: &[u8], now: i64) -> Result<(), String> {
+        if line_bytes.len() > MAX_LINE_BYTES {
+            return Err(format!(
+                "a line of {} bytes is longer than {MAX_LINE_BYTES}",
+                line_bytes.len()
+            ));
+        }
+        // Valid UTF-8 is the rule; only a bad line pays for the lossy copy.
+        let line = match std::str::from_utf8(line_bytes) {
+            Ok(l) => std::borrow::Cow::Borrowed(l),
+            Err(_) => String::from_utf8_lossy(line_bytes),
+        };
+        let cmd = parse_line(&line)
+            .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
+        if let Some((chart, connection)) = &self.relaying {
+            // A reply to a request passed on from upstream: handed up as it is.
+            self.relay
+                .forward(*connection, &format!("{}\n", line.trim_end_matches('\r')));
+            if let tributary_protocol::Command::ReplayEnd {
+                start_streaming, ..
+            } = cmd
+            {
+                self.relay.reply_ends(chart, start_streaming);
+                self.relaying = None;
+            }
+            return Ok(());
+        }
+        if let tributary_protocol::Command::ReplayBegin { id, .. } = &cmd
+            && !id.is_empty()
+            && let Some(connection) = self.relay.reply_begins(id)
+        {
+            self.relay
+                .forward(connection, &format!("{}\n", line.trim_end_matches('\r')));
+            self.relaying = Some((id.to_string(), connection));
+            return Ok(());
+        }
+        match self.ingest.apply(cmd, now) {
+            Ok(Reply::None) => Ok(()),
+            Ok(Reply::Send(text)) => {
+                self.replies.push_str(&text);
+                Ok(())
+            }
+            Err(e) => Err(format!("{e} in line '{}'", clip(&line))),
+        }
+    }
+}
+
 /// Reads, decompresses, splits and applies lines until EOF or an error (the reason).
 async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
@@ -462,13 +547,15 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     passing: Passing<'_>,
 ) -> Result<(), String> {
     let Passing { relay, for_child } = passing;
-    // The chart and parent connection of the passed-on reply being read.
-    let mut relaying: Option<(String, u64)> = None;
     let mut decoder = compressed.then(FrameDecoder::new);
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut plain: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE_BYTES);
-    let mut replies = String::new();
+    let mut lines = Lines {
+        ingest,
+        relay,
+        pending: Vec::with_capacity(MAX_LINE_BYTES),
+        relaying: None,
+        replies: String::new(),
+    };
     loop {
         let read = tokio::select! {
             r = tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)) => r,
@@ -490,72 +577,22 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         let now = now_us();
         last_us.store(now, Ordering::Relaxed);
         bytes.fetch_add(n as u64, Ordering::Relaxed);
-        plain.clear();
         match decoder.as_mut() {
-            Some(d) => d
-                .decode_into(&chunk[..n], &mut plain)
-                .map_err(|e| format!("decompression failed: {e}"))?,
-            None => plain.extend_from_slice(&chunk[..n]),
-        }
-        let mut start = 0;
-        while let Some(nl) = plain[start..].iter().position(|&b| b == b'\n') {
-            let piece = &plain[start..start + nl];
-            start += nl + 1;
-            let line_bytes: &[u8] = if pending.is_empty() {
-                piece
-            } else {
-                pending.extend_from_slice(piece);
-                &pending
-            };
-            if line_bytes.len() > MAX_LINE_BYTES {
-                return Err(format!(
-                    "a line of {} bytes is longer than {MAX_LINE_BYTES}",
-                    line_bytes.len()
-                ));
-            }
-            // Valid UTF-8 is the rule; only a bad line pays for the lossy copy.
-            let line = match std::str::from_utf8(line_bytes) {
-                Ok(l) => std::borrow::Cow::Borrowed(l),
-                Err(_) => String::from_utf8_lossy(line_bytes),
-            };
-            let cmd = parse_line(&line)
-                .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
-            if let Some((chart, connection)) = &relaying {
-                // A reply to a request passed on from upstream: handed up as it is.
-                relay.forward(*connection, &format!("{}\n", line.trim_end_matches('\r')));
-                if let tributary_protocol::Command::ReplayEnd {
-                    start_streaming, ..
-                } = cmd
+            // Each decoded block is split in place: no copy of the decompressed text.
+            Some(d) => {
+                let mut input = &chunk[..n];
+                while let Some(piece) = d
+                    .next_chunk(&mut input)
+                    .map_err(|e| format!("decompression failed: {e}"))?
                 {
-                    relay.reply_ends(chart, start_streaming);
-                    relaying = None;
+                    lines.feed(piece, now)?;
                 }
-                pending.clear();
-                continue;
             }
-            if let tributary_protocol::Command::ReplayBegin { id, .. } = &cmd
-                && !id.is_empty()
-                && let Some(connection) = relay.reply_begins(id)
-            {
-                relay.forward(connection, &format!("{}\n", line.trim_end_matches('\r')));
-                relaying = Some((id.to_string(), connection));
-                pending.clear();
-                continue;
-            }
-            match ingest.apply(cmd, now) {
-                Ok(Reply::None) => {}
-                Ok(Reply::Send(text)) => replies.push_str(&text),
-                Err(e) => return Err(format!("{e} in line '{}'", clip(&line))),
-            }
-            pending.clear();
+            None => lines.feed(&chunk[..n], now)?,
         }
-        pending.extend_from_slice(&plain[start..]);
-        if pending.len() > MAX_LINE_BYTES {
-            return Err(format!("a line longer than {MAX_LINE_BYTES} bytes"));
-        }
-        if !replies.is_empty() {
+        if !lines.replies.is_empty() {
             stream
-                .write_all(replies.as_bytes())
+                .write_all(lines.replies.as_bytes())
                 .await
                 .map_err(|e| format!("write error: {e}"))?;
             // Over TLS the replies would otherwise wait in the session's buffer.
@@ -563,7 +600,7 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
                 .flush()
                 .await
                 .map_err(|e| format!("write error: {e}"))?;
-            replies.clear();
+            lines.replies.clear();
         }
     }
 }
