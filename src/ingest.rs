@@ -116,6 +116,14 @@ pub struct Ingest {
     next_dim: usize,
     /// VARIABLE lines ignored so far (only the first few are logged).
     bad_variables: u32,
+    /// Per chart seen in a BEGIN: the chart and its dimension ids, so that SETs are checked
+    /// without locking the chart.
+    begun: HashMap<Box<str>, BegunChart>,
+    /// The current collection's dimension ids (from `begun`; None: SETs lock the chart).
+    current_ids: Option<Arc<[Box<str>]>>,
+    /// SETs of the current collection `(dimension, value, time)`, applied at END under one
+    /// lock (or before any other command).
+    pending_sets: Vec<(usize, i64, i64)>,
     /// Bounds on new charts and dimensions (None: none, as for local plugins).
     limits: Option<Limits>,
     /// Dimensions of the host when limits are checked.
@@ -124,6 +132,14 @@ pub struct Ingest {
 
 /// Ignored VARIABLE lines logged per connection; later ones are counted, not logged.
 const LOGGED_BAD_VARIABLES: u32 = 10;
+
+/// A chart as a collection begins: its dimension ids as of definition `version`.
+#[derive(Debug)]
+struct BegunChart {
+    chart: Arc<Chart>,
+    version: u64,
+    ids: Arc<[Box<str>]>,
+}
 
 /// A chart's replication during one connection.
 #[derive(Debug, Clone, Default)]
@@ -168,6 +184,9 @@ impl Ingest {
             log_prefix: String::new(),
             next_dim: 0,
             bad_variables: 0,
+            begun: HashMap::new(),
+            current_ids: None,
+            pending_sets: Vec::new(),
             limits: None,
             dimensions: 0,
         }
@@ -459,15 +478,53 @@ impl Ingest {
     /// Applies one command received at `now_us` (the receiver's wall clock). A refused CHART
     /// or BEGIN leaves no current chart, so that a sender whose errors are tolerated (a plugin)
     /// cannot write the next DIMENSION or SET lines into the chart before.
+    #[inline]
     pub fn apply(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
+        if !self.pending_sets.is_empty() && !matches!(cmd, Command::Set { .. } | Command::End) {
+            self.apply_pending_sets();
+        }
         let opens_chart = matches!(cmd, Command::Chart(_) | Command::Begin { .. });
         let applied = self.apply_command(cmd, now_us);
         if applied.is_err() && opens_chart {
             self.current = None;
+            self.current_ids = None;
         }
         applied
     }
 
+    /// Writes the collected SETs into the current chart (they wait for END, or for any
+    /// other command, so that a collection locks its chart once, not once per value).
+    fn apply_pending_sets(&mut self) {
+        if let Some(chart) = &self.current {
+            let mut st = chart.lock();
+            for &(dim, v, t) in &self.pending_sets {
+                st.set(dim, v, t);
+            }
+        }
+        self.pending_sets.clear();
+    }
+
+    /// BEGIN's chart and the dimension ids its SETs are checked against.
+    fn begin_chart(&mut self, id: &str) -> Result<Arc<Chart>, IngestError> {
+        if let Some(b) = self.begun.get(id) {
+            return Ok(Arc::clone(&b.chart));
+        }
+        let chart = self
+            .host
+            .find_chart(id)
+            .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?;
+        self.begun.insert(
+            id.into(),
+            BegunChart {
+                chart: Arc::clone(&chart),
+                version: u64::MAX,
+                ids: Arc::from(Vec::new()),
+            },
+        );
+        Ok(chart)
+    }
+
+    #[inline]
     fn apply_command(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
         match cmd {
             Command::Empty => {}
@@ -540,6 +597,7 @@ impl Ingest {
                     }
                 }
                 self.current = Some(chart);
+                self.current_ids = None;
                 self.staged_chart_labels.clear();
             }
             Command::Dimension {
@@ -572,13 +630,7 @@ impl Ingest {
                     .map_err(|e| IngestError::Database(e.to_string()))?;
             }
             Command::Begin { id, microseconds } => {
-                let chart = match &self.current {
-                    Some(c) if c.id() == id => Arc::clone(c),
-                    _ => self
-                        .host
-                        .find_chart(id)
-                        .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?,
-                };
+                let chart = self.begin_chart(id)?;
                 {
                     let mut st = chart.lock();
                     let seen = st.last_begin_received_us;
@@ -598,11 +650,36 @@ impl Ingest {
                     }
                     st.last_begin_received_us = now_us;
                     st.begin(now_us, microseconds);
+                    if let Some(b) = self.begun.get_mut(id) {
+                        if b.version != st.version {
+                            b.ids = st.dims().iter().map(|d| d.def.id.as_str().into()).collect();
+                            b.version = st.version;
+                        }
+                        self.current_ids = Some(Arc::clone(&b.ids));
+                    }
                 }
                 self.current = Some(chart);
                 self.next_dim = 0;
             }
             Command::Set { id, value } => {
+                if let Some(ids) = &self.current_ids {
+                    // Senders SET a chart's dimensions in the same order every collection:
+                    // the one after the previous SET is checked first.
+                    let dim = match ids.get(self.next_dim) {
+                        Some(d) if **d == *id => Some(self.next_dim),
+                        // A short scan for small charts; large ones use the chart's index.
+                        _ if ids.len() <= 32 => ids.iter().position(|d| **d == *id),
+                        _ => None,
+                    };
+                    if let Some(dim) = dim {
+                        self.next_dim = dim + 1;
+                        if let Some(v) = value {
+                            self.pending_sets.push((dim, v, now_us));
+                        }
+                        return Ok(Reply::None);
+                    }
+                }
+                self.apply_pending_sets();
                 let chart = self.current.as_ref().ok_or(IngestError::NoChart("SET"))?;
                 let mut st = chart.lock();
                 // Senders SET a chart's dimensions in the same order every collection: try
@@ -622,7 +699,12 @@ impl Ingest {
                 }
             }
             Command::End => {
-                let mut st = self.current("END")?.lock();
+                let chart = Arc::clone(self.current("END")?);
+                let mut st = chart.lock();
+                for &(dim, v, t) in &self.pending_sets {
+                    st.set(dim, v, t);
+                }
+                self.pending_sets.clear();
                 st.done(now_us);
                 if st.sender_first_entry_t == 0 && self.replication.is_some() {
                     // The child had nothing when it defined the chart: its data begins
@@ -632,7 +714,10 @@ impl Ingest {
                 drop(st);
                 self.collections += 1;
             }
-            Command::Flush => self.current = None,
+            Command::Flush => {
+                self.current = None;
+                self.current_ids = None;
+            }
             Command::Disable => return Err(IngestError::Disabled),
             Command::ClabelAdd {
                 name,
