@@ -20,6 +20,8 @@ mod custom_variables;
 mod replication;
 // TLS on port 19999 and on streams, optional and forced, both ways with real netdata.
 mod tls;
+// No regression: callgrind instruction counts of the parse and store hot paths vs baselines.
+mod instruction_counts;
 // The headless collector's footprint (release build): under 5 MB RSS while streaming.
 mod footprint;
 // External plugins: discovery, switches, environment, restart and disable rules, no process left
