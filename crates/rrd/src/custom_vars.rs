@@ -28,7 +28,8 @@ pub enum CustomVarError {
     TooMany,
 }
 
-/// netdata's variable name rule: `[A-Za-z0-9._]` kept, anything else becomes `_`.
+/// netdata's variable name rule (rrdvar names, alarm and chart names in health): `[A-Za-z0-9._]`
+/// kept, anything else becomes `_`.
 pub fn sanitize_name(name: &str) -> String {
     name.chars()
         .map(|c| {
