@@ -120,7 +120,7 @@ pub struct Ingest {
     /// without locking the chart.
     begun: HashMap<Box<str>, BegunChart>,
     /// The current collection's dimension ids (from `begun`; None: SETs lock the chart).
-    current_ids: Option<Arc<[Box<str>]>>,
+    current_ids: Option<Arc<DimIds>>,
     /// SETs of the current collection `(dimension, value, time)`, applied at END under one
     /// lock (or before any other command).
     pending_sets: Vec<(usize, i64, i64)>,
@@ -133,12 +133,46 @@ pub struct Ingest {
 /// Ignored VARIABLE lines logged per connection; later ones are counted, not logged.
 const LOGGED_BAD_VARIABLES: u32 = 10;
 
+/// A chart's dimension ids in one piece of memory (SETs compare against them in order: one
+/// cache line holds several).
+#[derive(Debug, Default)]
+struct DimIds {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl DimIds {
+    fn of(st: &tributary_rrd::ChartState) -> DimIds {
+        let mut ids = DimIds::default();
+        for d in st.dims() {
+            ids.text.push_str(&d.def.id);
+            ids.ends.push(ids.text.len());
+        }
+        ids
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..end)
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.get(i) == Some(id))
+    }
+}
+
 /// A chart as a collection begins: its dimension ids as of definition `version`.
 #[derive(Debug)]
 struct BegunChart {
     chart: Arc<Chart>,
     version: u64,
-    ids: Arc<[Box<str>]>,
+    ids: Arc<DimIds>,
 }
 
 /// A chart's replication during one connection.
@@ -518,7 +552,7 @@ impl Ingest {
             BegunChart {
                 chart: Arc::clone(&chart),
                 version: u64::MAX,
-                ids: Arc::from(Vec::new()),
+                ids: Arc::new(DimIds::default()),
             },
         );
         Ok(chart)
@@ -652,7 +686,7 @@ impl Ingest {
                     st.begin(now_us, microseconds);
                     if let Some(b) = self.begun.get_mut(id) {
                         if b.version != st.version {
-                            b.ids = st.dims().iter().map(|d| d.def.id.as_str().into()).collect();
+                            b.ids = Arc::new(DimIds::of(&st));
                             b.version = st.version;
                         }
                         self.current_ids = Some(Arc::clone(&b.ids));
@@ -666,9 +700,9 @@ impl Ingest {
                     // Senders SET a chart's dimensions in the same order every collection:
                     // the one after the previous SET is checked first.
                     let dim = match ids.get(self.next_dim) {
-                        Some(d) if **d == *id => Some(self.next_dim),
+                        Some(d) if d == id => Some(self.next_dim),
                         // A short scan for small charts; large ones use the chart's index.
-                        _ if ids.len() <= 32 => ids.iter().position(|d| **d == *id),
+                        _ if ids.len() <= 32 => ids.position(id),
                         _ => None,
                     };
                     if let Some(dim) = dim {
