@@ -453,3 +453,64 @@ fn a_proxy_without_a_database_passes_replication_older_than_its_spool_on_to_the_
         );
     }
 }
+
+#[test]
+fn a_real_netdata_parent_gets_an_outage_longer_than_a_proxys_spool_through_the_relay() {
+    // tributary child (ram) → tributary proxy (none, 15 s spool) → real netdata (dbengine),
+    // netdata stopped for 45 s: the older 30 s come from the child through the proxy.
+    let mut nd = Netdata::start("nd-relay-top", "dbengine", &[], &parent_conf("dbengine"));
+    let proxy = Agent::builder()
+        .set("global", "hostname", "repl-proxy")
+        .set("db", "mode", "none")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("plugins", "idlejitter", "no")
+        .stream_conf(&format!(
+            "{}    spool seconds = 15\n{}",
+            child_conf(nd.port),
+            parent_conf("none")
+        ))
+        .start();
+    let child = tributary_child(proxy.port, "ram", "single-threaded");
+    wait_for_rows(
+        nd.port,
+        "/host/repl-child",
+        "the child's data on netdata",
+        5,
+    );
+    nd.stop();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(45));
+    let down_to = now_f() as i64;
+    nd.restart();
+    // netdata 1.37.1 may leave a slot empty where replicated history meets live data, and
+    // the relayed part and the spool's part meet once more: at most 2 (seen here: none).
+    let (from, to) = (down_from - 3, down_to);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let on_parent = loop {
+        let r = rows(nd.port, "/host/repl-child", from, to).unwrap_or_default();
+        let gaps = missing(&r, from, to);
+        if gaps.len() <= 2 {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "netdata misses {gaps:?} of {from}..{to}\nproxy log:\n{}",
+            proxy.log()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let gaps = missing(&on_parent, from, to);
+    eprintln!("netdata behind the relay misses {gaps:?} of {from}..{to}");
+    let on_child = rows(child.port, "", from, to).unwrap();
+    for t in from..=to {
+        if gaps.contains(&t) {
+            continue;
+        }
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: netdata and the child differ (gaps {gaps:?})"
+        );
+    }
+}
