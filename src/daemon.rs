@@ -37,6 +37,10 @@ pub struct AgentState {
     pub allow_connections: tributary_config::SimplePattern,
     /// `[web] allow streaming from`: client IPs that may stream into this agent.
     pub allow_streaming: tributary_config::SimplePattern,
+    /// `[web] accept a streaming request every seconds`.
+    pub stream_rate: crate::stream::receiver::AcceptRate,
+    /// Per received host: replication passed through this agent when it has no database.
+    pub relays: crate::stream::relay::Relays,
     /// `[web] gzip compression level` when gzip is enabled.
     pub gzip_level: Option<u32>,
     /// `[web] ssl certificate` / `ssl key`: the listener's TLS, and whether it is forced.
@@ -259,6 +263,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         gzip_level: settings.gzip_level,
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
+        stream_rate: crate::stream::receiver::AcceptRate::new(settings.stream_accept_every_secs),
+        relays: crate::stream::relay::Relays::default(),
         health,
         web_dir: settings.web_dir.clone(),
     });
@@ -325,6 +331,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 sender,
                 1,
                 crate::system_info::stream_parameters(),
+                None,
             );
         }
         wait_for_signals(&state).await

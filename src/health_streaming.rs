@@ -8,6 +8,7 @@
 use tributary_rrd::{ChartDef, DimDef};
 
 use crate::daemon::AgentState;
+use tributary_rrd::custom_vars::sanitize_name as sanitize;
 
 /// The `source` of the built-in entities.
 pub const BUILTIN_SOURCE: &str = "tributary/builtin/stopped_streaming.conf";
@@ -32,18 +33,6 @@ pub fn builtin_config(localhost: &str, silent_after: i64) -> String {
          \x20     to: sysadmin\n",
         localhost.replace([' ', '\\'], "?")
     )
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Collects the silence chart once (called by the health loop before each iteration).

@@ -41,6 +41,39 @@ pub enum IngestError {
     /// DISABLE: the sender asked to stop.
     #[error("DISABLE received")]
     Disabled,
+    /// BEGIN declares far more time since the chart's previous collection than passed here:
+    /// trusting it would reset the chart and lose its stored data.
+    #[error(
+        "BEGIN of chart '{chart}' declares {declared_us} microseconds since its previous collection, but only {elapsed_us} passed here"
+    )]
+    AbsurdInterval {
+        /// The chart.
+        chart: String,
+        /// Microseconds the sender declared.
+        declared_us: u64,
+        /// Microseconds since the chart's previous BEGIN on this agent's clock.
+        elapsed_us: i64,
+    },
+    /// A new chart beyond the sender's `max charts`.
+    #[error("more than {0} charts (max charts): refusing chart '{1}'")]
+    TooManyCharts(u64, String),
+    /// A new dimension beyond the sender's `max dimensions`.
+    #[error("more than {0} dimensions (max dimensions): refusing dimension '{1}'")]
+    TooManyDimensions(u64, String),
+}
+
+/// A declared collection interval may exceed the time measured here by this much (or by ten
+/// of the chart's `update every`, when that is more): network bursts deliver several
+/// collections at once, each declaring its own interval.
+const INTERVAL_TOLERANCE_US: i64 = 60_000_000;
+
+/// How many charts and dimensions one sender may create on its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Charts of the host.
+    pub max_charts: u64,
+    /// Dimensions over all the host's charts.
+    pub max_dimensions: u64,
 }
 
 /// What the caller has to do after a command.
@@ -66,6 +99,8 @@ pub struct Ingest {
     staged_host_labels: Vec<(String, String)>,
     /// Collections stored so far.
     pub collections: u64,
+    /// The longest update every of the charts defined so far (seconds; 0: none yet).
+    pub max_update_every: u32,
     /// Replication settings; None: a plugin, or a child that did not negotiate REPLICATION
     /// (its definitions are answered with the empty request).
     replication: Option<ReplicationConfig>,
@@ -79,6 +114,65 @@ pub struct Ingest {
     log_prefix: String,
     /// The dimension the next SET most likely names (the one after the previous SET's).
     next_dim: usize,
+    /// VARIABLE lines ignored so far (only the first few are logged).
+    bad_variables: u32,
+    /// Per chart seen in a BEGIN: the chart and its dimension ids, so that SETs are checked
+    /// without locking the chart.
+    begun: HashMap<Box<str>, BegunChart>,
+    /// The current collection's dimension ids (from `begun`; None: SETs lock the chart).
+    current_ids: Option<Arc<DimIds>>,
+    /// SETs of the current collection `(dimension, value, time)`, applied at END under one
+    /// lock (or before any other command).
+    pending_sets: Vec<(usize, i64, i64)>,
+    /// Bounds on new charts and dimensions (None: none, as for local plugins).
+    limits: Option<Limits>,
+    /// Dimensions of the host when limits are checked.
+    dimensions: u64,
+}
+
+/// Ignored VARIABLE lines logged per connection; later ones are counted, not logged.
+const LOGGED_BAD_VARIABLES: u32 = 10;
+
+/// A chart's dimension ids in one piece of memory (SETs compare against them in order: one
+/// cache line holds several).
+#[derive(Debug, Default)]
+struct DimIds {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl DimIds {
+    fn of(st: &tributary_rrd::ChartState) -> DimIds {
+        let mut ids = DimIds::default();
+        for d in st.dims() {
+            ids.text.push_str(&d.def.id);
+            ids.ends.push(ids.text.len());
+        }
+        ids
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..end)
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.get(i) == Some(id))
+    }
+}
+
+/// A chart as a collection begins: its dimension ids as of definition `version`.
+#[derive(Debug)]
+struct BegunChart {
+    chart: Arc<Chart>,
+    version: u64,
+    ids: Arc<DimIds>,
 }
 
 /// A chart's replication during one connection.
@@ -116,13 +210,33 @@ impl Ingest {
             staged_chart_labels: Vec::new(),
             staged_host_labels: Vec::new(),
             collections: 0,
+            max_update_every: 0,
             replication: None,
             replays: HashMap::new(),
             replay_chart: None,
             replay_point_open: false,
             log_prefix: String::new(),
             next_dim: 0,
+            bad_variables: 0,
+            begun: HashMap::new(),
+            current_ids: None,
+            pending_sets: Vec::new(),
+            limits: None,
+            dimensions: 0,
         }
+    }
+
+    /// Bounds the charts and dimensions this sender may create (a stream's `max charts`
+    /// and `max dimensions`): going beyond them is an error that drops the sender.
+    pub fn with_limits(mut self, limits: Limits) -> Ingest {
+        self.dimensions = self
+            .host
+            .charts()
+            .iter()
+            .map(|c| c.lock().dims().len() as u64)
+            .sum();
+        self.limits = Some(limits);
+        self
     }
 
     /// Turns on replication for a stream (REPLICATION negotiated): definitions are answered
@@ -165,9 +279,20 @@ impl Ingest {
         }
         *entry = ChartReplay::default();
         let now = now_us / 1_000_000;
-        let (local_last, has_dimensions) = {
-            let st = chart.lock();
-            (st.last_entry_t(), !st.dims().is_empty())
+        let (local_last, has_dimensions, ue) = {
+            let mut st = chart.lock();
+            st.sender_first_entry_t = first;
+            (st.last_entry_t(), !st.dims().is_empty(), st.update_every())
+        };
+        // A host without a database keeps only its spool: asking for more is wasted work.
+        let spool = self.host.spool_entries() as i64;
+        let cfg = if self.host.memory_mode() == tributary_rrd::MemoryMode::None && spool > 0 {
+            ReplicationConfig {
+                seconds_to_replicate: cfg.seconds_to_replicate.min(spool * ue.max(1)),
+                ..cfg
+            }
+        } else {
+            cfg
         };
         let input = PlanInput {
             local_last,
@@ -336,29 +461,133 @@ impl Ingest {
         self.current.as_ref().ok_or(IngestError::NoChart(what))
     }
 
-    /// Applies one command received at `now_us` (the receiver's wall clock).
+    /// `VARIABLE [GLOBAL|HOST|LOCAL|CHART] name = value`: sets a custom host or chart
+    /// variable (no scope: the current chart's if there is one, else the host's). A bad one
+    /// is logged and ignored, as netdata does: it is no reason to drop the sender.
+    fn variable(&mut self, scope: &str, name: &str, value: &str) {
+        let Ok(v) = value.trim().parse::<f64>() else {
+            self.bad_variable(format_args!(
+                "VARIABLE '{name}' = '{value}' is not a number"
+            ));
+            return;
+        };
+        let on_chart = match scope {
+            "CHART" | "LOCAL" => true,
+            "GLOBAL" | "HOST" => false,
+            _ => self.current.is_some(),
+        };
+        let result = if on_chart {
+            let Some(chart) = &self.current else {
+                self.bad_variable(format_args!("VARIABLE CHART '{name}' without a chart"));
+                return;
+            };
+            chart.lock().vars.set(name, v)
+        } else {
+            self.host
+                .vars
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set(name, v)
+        };
+        if let Err(e) = result {
+            self.bad_variable(format_args!("VARIABLE '{name}': {e}"));
+        }
+    }
+
+    fn bad_variable(&mut self, what: std::fmt::Arguments<'_>) {
+        self.bad_variables += 1;
+        let who = if self.log_prefix.is_empty() {
+            format!("host '{}'", self.host.hostname())
+        } else {
+            self.log_prefix.clone()
+        };
+        if self.bad_variables <= LOGGED_BAD_VARIABLES {
+            log::warn!("{who}: {what}: ignored");
+        }
+        if self.bad_variables == LOGGED_BAD_VARIABLES {
+            log::warn!("{who}: further ignored VARIABLE lines of this sender are not logged");
+        }
+    }
+
+    /// Applies one command received at `now_us` (the receiver's wall clock). A refused CHART
+    /// or BEGIN leaves no current chart, so that a sender whose errors are tolerated (a plugin)
+    /// cannot write the next DIMENSION or SET lines into the chart before.
+    #[inline]
     pub fn apply(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
+        if !self.pending_sets.is_empty() && !matches!(cmd, Command::Set { .. } | Command::End) {
+            self.apply_pending_sets();
+        }
+        let opens_chart = matches!(cmd, Command::Chart(_) | Command::Begin { .. });
+        let applied = self.apply_command(cmd, now_us);
+        if applied.is_err() && opens_chart {
+            self.current = None;
+            self.current_ids = None;
+        }
+        applied
+    }
+
+    /// Writes the collected SETs into the current chart (they wait for END, or for any
+    /// other command, so that a collection locks its chart once, not once per value).
+    fn apply_pending_sets(&mut self) {
+        if let Some(chart) = &self.current {
+            let mut st = chart.lock();
+            for &(dim, v, t) in &self.pending_sets {
+                st.set(dim, v, t);
+            }
+        }
+        self.pending_sets.clear();
+    }
+
+    /// BEGIN's chart and the dimension ids its SETs are checked against.
+    fn begin_chart(&mut self, id: &str) -> Result<Arc<Chart>, IngestError> {
+        if let Some(b) = self.begun.get(id) {
+            return Ok(Arc::clone(&b.chart));
+        }
+        let chart = self
+            .host
+            .find_chart(id)
+            .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?;
+        self.begun.insert(
+            id.into(),
+            BegunChart {
+                chart: Arc::clone(&chart),
+                version: u64::MAX,
+                ids: Arc::new(DimIds::default()),
+            },
+        );
+        Ok(chart)
+    }
+
+    #[inline]
+    fn apply_command(&mut self, cmd: Command<'_>, now_us: i64) -> Result<Reply, IngestError> {
         match cmd {
             Command::Empty => {}
-            Command::Chart {
-                id,
-                name,
-                title,
-                units,
-                family,
-                context,
-                chart_type,
-                priority,
-                update_every,
-                options,
-                plugin,
-                module,
-            } => {
+            Command::Chart(line) => {
+                let tributary_protocol::ChartLine {
+                    id,
+                    name,
+                    title,
+                    units,
+                    family,
+                    context,
+                    chart_type,
+                    priority,
+                    update_every,
+                    options,
+                    plugin,
+                    module,
+                } = *line;
                 let Some((type_part, rest)) = id.split_once('.') else {
                     return Err(IngestError::BadChartId(id.to_string()));
                 };
                 if type_part.is_empty() || rest.is_empty() {
                     return Err(IngestError::BadChartId(id.to_string()));
+                }
+                if let Some(l) = self.limits
+                    && self.host.chart_count() as u64 >= l.max_charts
+                    && self.host.find_chart(id).is_none()
+                {
+                    return Err(IngestError::TooManyCharts(l.max_charts, id.to_string()));
                 }
                 let def = ChartDef {
                     id: id.to_string(),
@@ -393,7 +622,16 @@ impl Ingest {
                     obsolete: options.contains("obsolete"),
                     detail: options.contains("detail"),
                 };
-                self.current = Some(self.host.chart(def, now_us / 1_000_000));
+                self.max_update_every = self.max_update_every.max(def.update_every);
+                let chart = self.host.chart(def, now_us / 1_000_000);
+                {
+                    let mut st = chart.lock();
+                    if st.last_begin_received_us == 0 {
+                        st.last_begin_received_us = now_us;
+                    }
+                }
+                self.current = Some(chart);
+                self.current_ids = None;
                 self.staged_chart_labels.clear();
             }
             Command::Dimension {
@@ -410,24 +648,72 @@ impl Ingest {
                 d.hidden = options.contains("hidden");
                 d.obsolete = options.contains("obsolete");
                 d.noreset = options.contains("noreset") || options.contains("nooverflow");
-                self.current("DIMENSION")?
-                    .lock()
-                    .dimension(d)
+                let chart = Arc::clone(self.current("DIMENSION")?);
+                let mut st = chart.lock();
+                let new = st.dim_index(id).is_none();
+                if new && let Some(l) = self.limits {
+                    if self.dimensions >= l.max_dimensions {
+                        return Err(IngestError::TooManyDimensions(
+                            l.max_dimensions,
+                            id.to_string(),
+                        ));
+                    }
+                    self.dimensions += 1;
+                }
+                st.dimension(d)
                     .map_err(|e| IngestError::Database(e.to_string()))?;
             }
             Command::Begin { id, microseconds } => {
-                let chart = match &self.current {
-                    Some(c) if c.id() == id => Arc::clone(c),
-                    _ => self
-                        .host
-                        .find_chart(id)
-                        .ok_or_else(|| IngestError::UnknownChart(id.to_string()))?,
-                };
-                chart.lock().begin(now_us, microseconds);
+                let chart = self.begin_chart(id)?;
+                {
+                    let mut st = chart.lock();
+                    let seen = st.last_begin_received_us;
+                    if microseconds > 0 && seen > 0 {
+                        let elapsed = now_us - seen;
+                        let tolerance = INTERVAL_TOLERANCE_US
+                            .max(10_000_000_i64.saturating_mul(st.update_every().max(1)));
+                        if i64::try_from(microseconds).unwrap_or(i64::MAX)
+                            > elapsed.max(0).saturating_add(tolerance)
+                        {
+                            return Err(IngestError::AbsurdInterval {
+                                chart: id.to_string(),
+                                declared_us: microseconds,
+                                elapsed_us: elapsed,
+                            });
+                        }
+                    }
+                    st.last_begin_received_us = now_us;
+                    st.begin(now_us, microseconds);
+                    if let Some(b) = self.begun.get_mut(id) {
+                        if b.version != st.version {
+                            b.ids = Arc::new(DimIds::of(&st));
+                            b.version = st.version;
+                        }
+                        self.current_ids = Some(Arc::clone(&b.ids));
+                    }
+                }
                 self.current = Some(chart);
                 self.next_dim = 0;
             }
             Command::Set { id, value } => {
+                if let Some(ids) = &self.current_ids {
+                    // Senders SET a chart's dimensions in the same order every collection:
+                    // the one after the previous SET is checked first.
+                    let dim = match ids.get(self.next_dim) {
+                        Some(d) if d == id => Some(self.next_dim),
+                        // A short scan for small charts; large ones use the chart's index.
+                        _ if ids.len() <= 32 => ids.position(id),
+                        _ => None,
+                    };
+                    if let Some(dim) = dim {
+                        self.next_dim = dim + 1;
+                        if let Some(v) = value {
+                            self.pending_sets.push((dim, v, now_us));
+                        }
+                        return Ok(Reply::None);
+                    }
+                }
+                self.apply_pending_sets();
                 let chart = self.current.as_ref().ok_or(IngestError::NoChart("SET"))?;
                 let mut st = chart.lock();
                 // Senders SET a chart's dimensions in the same order every collection: try
@@ -447,10 +733,25 @@ impl Ingest {
                 }
             }
             Command::End => {
-                self.current("END")?.lock().done(now_us);
+                let chart = Arc::clone(self.current("END")?);
+                let mut st = chart.lock();
+                for &(dim, v, t) in &self.pending_sets {
+                    st.set(dim, v, t);
+                }
+                self.pending_sets.clear();
+                st.done(now_us);
+                if st.sender_first_entry_t == 0 && self.replication.is_some() {
+                    // The child had nothing when it defined the chart: its data begins
+                    // with this collection.
+                    st.sender_first_entry_t = st.last_entry_t();
+                }
+                drop(st);
                 self.collections += 1;
             }
-            Command::Flush => self.current = None,
+            Command::Flush => {
+                self.current = None;
+                self.current_ids = None;
+            }
             Command::Disable => return Err(IngestError::Disabled),
             Command::ClabelAdd {
                 name,
@@ -554,8 +855,9 @@ impl Ingest {
             }
             // A parent's request reaching a receiver is not for us; the sender handles them.
             Command::ReplayChart { .. } => {}
-            // VARIABLE (health), FUNCTION and CLAIMED_ID are accepted and not used yet.
-            Command::Variable { .. } | Command::Other(_) => {}
+            Command::Variable { scope, name, value } => self.variable(scope, name, value),
+            // FUNCTION and CLAIMED_ID are accepted and not used yet.
+            Command::Other(_) => {}
         }
         Ok(Reply::None)
     }
@@ -623,6 +925,123 @@ CHART "test.named_one" "named_chart" "Named chart" "x" "test" "test.named_one" "
                 .name,
             "test.named_chart"
         );
+    }
+
+    #[test]
+    fn a_refused_chart_or_begin_leaves_no_current_chart() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "CHART a.b '' t u\nDIMENSION x x absolute 1 1\nBEGIN a.b\n",
+            0,
+        );
+        for bad in ["CHART nodot '' t u", "BEGIN no.such"] {
+            assert!(ing.apply(parse_line(bad).unwrap(), 0).is_err(), "{bad}");
+            assert_eq!(
+                ing.apply(parse_line("SET x = 5").unwrap(), 0),
+                Err(IngestError::NoChart("SET")),
+                "after '{bad}'"
+            );
+            assert_eq!(
+                ing.apply(parse_line("DIMENSION y").unwrap(), 0),
+                Err(IngestError::NoChart("DIMENSION")),
+                "after '{bad}'"
+            );
+            feed(&mut ing, "BEGIN a.b\n", 0);
+        }
+        let c = ing.host().find_chart("a.b").unwrap();
+        assert_eq!(c.lock().dims().len(), 1, "no dimension went to a.b");
+    }
+
+    #[test]
+    fn variables_set_host_and_chart_values_and_bad_ones_are_ignored() {
+        let mut ing = Ingest::new(host(), 1, "");
+        feed(
+            &mut ing,
+            "VARIABLE HOST early = 1\nVARIABLE unscoped_host = 7\nVARIABLE CHART orphan = 1\n\
+             CHART a.b '' t u\nDIMENSION x x absolute 1 1\nVARIABLE CHART my-var = 42.5000000\n\
+             VARIABLE LOCAL local = 3\nVARIABLE on_chart = 4\nVARIABLE GLOBAL g = 5\n\
+             VARIABLE CHART bad = abc\nVARIABLE HOST h = 1e3\n",
+            0,
+        );
+        let host = ing.host();
+        let hv = host.vars.lock().unwrap().clone();
+        assert_eq!(hv.get("early"), Some(1.0));
+        assert_eq!(hv.get("unscoped_host"), Some(7.0));
+        assert_eq!(hv.get("g"), Some(5.0));
+        assert_eq!(hv.get("h"), Some(1000.0));
+        assert_eq!(hv.get("orphan"), None);
+        let c = host.find_chart("a.b").unwrap();
+        let st = c.lock();
+        assert_eq!(st.vars.get("my_var"), Some(42.5));
+        assert_eq!(st.vars.get("local"), Some(3.0));
+        assert_eq!(st.vars.get("on_chart"), Some(4.0));
+        assert_eq!(st.vars.get("bad"), None);
+        assert_eq!(ing.bad_variables, 2);
+    }
+
+    #[test]
+    fn bursts_pass_but_intervals_beyond_what_passed_here_are_refused() {
+        let mut ing = Ingest::new(host(), 1, "");
+        let t0 = 1_800_000_000_000_000i64;
+        feed(
+            &mut ing,
+            "CHART a.b '' t u\nDIMENSION x x absolute 1 1\n",
+            t0,
+        );
+        for k in 0..5 {
+            let us = if k == 0 { 0 } else { 1_000_000 };
+            feed(
+                &mut ing,
+                &format!("BEGIN a.b {us}\nSET x = 1\nEND\n"),
+                t0 + k * 1_000_000,
+            );
+        }
+        // Ten collections arriving at once after a stall, each declaring its own second.
+        for _ in 0..10 {
+            feed(
+                &mut ing,
+                "BEGIN a.b 1000000\nSET x = 1\nEND\n",
+                t0 + 5_000_000,
+            );
+        }
+        let before = ing.host().find_chart("a.b").unwrap().lock().last_entry_t();
+        let err = ing
+            .apply(
+                parse_line("BEGIN a.b 31536000000000").unwrap(),
+                t0 + 6_000_000,
+            )
+            .unwrap_err();
+        assert!(matches!(err, IngestError::AbsurdInterval { .. }), "{err}");
+        let c = ing.host().find_chart("a.b").unwrap();
+        assert_eq!(c.lock().last_entry_t(), before, "nothing reset");
+        // An absurd update every is bounded by the parser: a day at most.
+        feed(&mut ing, "CHART a.slow '' t u '' '' line 1 100000\n", t0);
+        let slow = ing.host().find_chart("a.slow").unwrap();
+        assert_eq!(slow.lock().update_every(), 86_400);
+    }
+
+    #[test]
+    fn limits_bound_new_charts_and_dimensions_not_existing_ones() {
+        let mut ing = Ingest::new(host(), 1, "").with_limits(Limits {
+            max_charts: 2,
+            max_dimensions: 3,
+        });
+        feed(
+            &mut ing,
+            "CHART a.one '' t u\nDIMENSION x x\nDIMENSION y y\nCHART a.two '' t u\nDIMENSION z z\n\
+             CHART a.one '' t u\nDIMENSION x x\n",
+            0,
+        );
+        let err = ing
+            .apply(parse_line("DIMENSION w w").unwrap(), 0)
+            .unwrap_err();
+        assert_eq!(err, IngestError::TooManyDimensions(3, "w".into()));
+        let err = ing
+            .apply(parse_line("CHART a.three '' t u").unwrap(), 0)
+            .unwrap_err();
+        assert_eq!(err, IngestError::TooManyCharts(2, "a.three".into()));
+        assert_eq!(ing.host().chart_count(), 2);
     }
 
     #[test]

@@ -18,6 +18,11 @@ mod system_info;
 mod tls;
 mod web;
 
+// The unit tests' counting allocator (no-allocation tests of the plugin and stream paths).
+#[cfg(test)]
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -95,6 +95,8 @@ pub struct Settings {
     pub allow_connections_from: String,
     /// `[web] allow streaming from` (simple pattern of client IPs).
     pub allow_streaming_from: String,
+    /// `[web] accept a streaming request every seconds` (0: no limit).
+    pub stream_accept_every_secs: u64,
     /// `[web] enable gzip compression` and `gzip compression level`: the level, or None.
     pub gzip_level: Option<u32>,
     /// `[web] ssl certificate` (PEM), when set and present.
@@ -323,6 +325,11 @@ impl Settings {
         } else {
             crate::tls::TlsMode::Optional
         };
+        let stream_accept_every_secs =
+            match lookup(cfg, "web", "accept a streaming request every seconds") {
+                None => 0,
+                Some(e) => e.as_u64()?,
+            };
         let log_dir = PathBuf::from(str_setting(cfg, "directories", "log", "/var/log/tributary"));
         let default_error_log = if args.foreground {
             "stderr".to_string()
@@ -350,6 +357,7 @@ impl Settings {
                 "localhost *",
             ),
             allow_streaming_from: str_setting(cfg, "web", "allow streaming from", "*"),
+            stream_accept_every_secs,
             gzip_level,
             ssl_certificate,
             ssl_key,

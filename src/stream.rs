@@ -2,5 +2,6 @@
 
 pub mod log_events;
 pub mod receiver;
+pub mod relay;
 pub mod replication;
 pub mod sender;

@@ -8,10 +8,10 @@ use std::time::Duration;
 use crate::support::agent::{Agent, AgentBuilder};
 use crate::support::{TempDir, http_get, wait_until};
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// A plugin that defines `NAME.counter` and sets it to 1, 2, 3, ... once a second.
-fn counter_plugin(name: &str) -> String {
+pub(crate) fn counter_plugin(name: &str) -> String {
     format!(
         r#"echo "CHART {name}.counter '' 'Counter of {name}' 'things' {name} {name}.counter line 1000 $1"
 echo "DIMENSION x '' absolute 1 1"
@@ -29,7 +29,7 @@ done
 
 /// Writes `DIR/NAME.plugin` (a /bin/sh script), executable, via rename so that it is never
 /// executed while open for writing.
-fn write_plugin(dir: &Path, name: &str, body: &str) {
+pub(crate) fn write_plugin(dir: &Path, name: &str, body: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, format!("#!/bin/sh\n{body}")).unwrap();
@@ -38,28 +38,28 @@ fn write_plugin(dir: &Path, name: &str, body: &str) {
 }
 
 /// An agent with only the external plugins (no proc/diskspace collectors), using `dir`.
-fn agent_in(dir: &Path) -> AgentBuilder {
+pub(crate) fn agent_in(dir: &Path) -> AgentBuilder {
     Agent::builder()
         .dir(dir)
         .set("plugins", "proc", "no")
         .set("plugins", "diskspace", "no")
 }
 
-fn plugins_dir(dir: &Path) -> PathBuf {
+pub(crate) fn plugins_dir(dir: &Path) -> PathBuf {
     dir.join("plugins.d")
 }
 
-fn charts(port: u16) -> serde_json::Value {
+pub(crate) fn charts(port: u16) -> serde_json::Value {
     let (_, body) = http_get(port, "/api/v1/charts").unwrap();
     serde_json::from_str(&body).unwrap()
 }
 
-fn has_chart(port: u16, id: &str) -> bool {
+pub(crate) fn has_chart(port: u16, id: &str) -> bool {
     charts(port)["charts"].get(id).is_some()
 }
 
 /// The latest value of the first dimension of `chart`, when there is one.
-fn latest(port: u16, chart: &str) -> Option<f64> {
+pub(crate) fn latest(port: u16, chart: &str) -> Option<f64> {
     let (status, body) = http_get(
         port,
         &format!("/api/v1/data?chart={chart}&after=-5&format=json&options=nonzero"),
@@ -76,7 +76,7 @@ fn latest(port: u16, chart: &str) -> Option<f64> {
 }
 
 /// PIDs the agent logged for `NAME.plugin` ("connected to ... running on pid N").
-fn plugin_pids(log: &str, name: &str) -> Vec<u32> {
+pub(crate) fn plugin_pids(log: &str, name: &str) -> Vec<u32> {
     let needle = format!("/{name}.plugin' running on pid ");
     log.lines()
         .filter_map(|l| l.split_once(&needle))
@@ -85,7 +85,7 @@ fn plugin_pids(log: &str, name: &str) -> Vec<u32> {
 }
 
 /// (pid, ppid, pgrp, state) of every process.
-fn processes() -> Vec<(u32, u32, u32, String)> {
+pub(crate) fn processes() -> Vec<(u32, u32, u32, String)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
@@ -109,7 +109,7 @@ fn processes() -> Vec<(u32, u32, u32, String)> {
 }
 
 /// Live (non-zombie) processes of process group `pgid`.
-fn live_in_group(pgid: u32) -> Vec<u32> {
+pub(crate) fn live_in_group(pgid: u32) -> Vec<u32> {
     processes()
         .into_iter()
         .filter(|(_, _, g, s)| *g == pgid && s != "Z")
@@ -118,7 +118,7 @@ fn live_in_group(pgid: u32) -> Vec<u32> {
 }
 
 /// Zombie children of `pid`.
-fn zombie_children(pid: u32) -> Vec<u32> {
+pub(crate) fn zombie_children(pid: u32) -> Vec<u32> {
     processes()
         .into_iter()
         .filter(|(_, pp, _, s)| *pp == pid && s == "Z")
@@ -200,47 +200,6 @@ fn a_plugins_chart_appears_with_data_and_its_environment_is_netdatas() {
         log.lines()
             .any(|l| l.ends_with("PLUGINSD[demo] : hello from demo")),
         "stderr is logged with the plugin's name:\n{log}"
-    );
-}
-
-#[test]
-fn garbage_kills_only_the_plugin_that_sent_it() {
-    let tmp = TempDir::new("plugin-garbage");
-    let dir = plugins_dir(tmp.path());
-    write_plugin(&dir, "good", &counter_plugin("good"));
-    write_plugin(
-        &dir,
-        "garbage",
-        "echo 'CHART garbage.x \"\" t u'\necho 'DIMENSION a'\necho 'this is not the protocol'\nsleep 600\n",
-    );
-    let a = agent_in(tmp.path()).start();
-    let log = wait_until(WAIT, "the garbage plugin to be disabled", || {
-        let log = a.log();
-        log.contains("garbage.plugin' (pid").then_some(())?;
-        log.lines()
-            .any(|l| l.contains("PLUGINSD[garbage]") && l.contains("Disabling it"))
-            .then_some(log)
-    });
-    let bad = log
-        .lines()
-        .find(|l| l.contains("this is not the protocol"))
-        .unwrap_or_else(|| panic!("the bad line is logged:\n{log}"));
-    assert!(bad.contains("PLUGINSD[garbage]"), "{bad}");
-    assert!(bad.contains("unknown keyword"), "{bad}");
-    let pid = plugin_pids(&log, "garbage")[0];
-    wait_until(WAIT, "the garbage plugin's group to be gone", || {
-        live_in_group(pid).is_empty().then_some(())
-    });
-    // The good plugin goes on collecting.
-    let v1 = wait_until(WAIT, "good.counter data", || latest(a.port, "good.counter"));
-    std::thread::sleep(Duration::from_secs(3));
-    let v2 = latest(a.port, "good.counter").unwrap();
-    assert!(v2 > v1, "good.counter keeps growing: {v1} then {v2}");
-    assert_eq!(http_get(a.port, "/api/v1/info").unwrap().0, 200);
-    assert_eq!(
-        plugin_pids(&a.log(), "garbage").len(),
-        1,
-        "a plugin that never collected is not restarted"
     );
 }
 
@@ -426,4 +385,29 @@ fn netdatas_charts_d_plugin_runs_under_tributary() {
     let pid = plugin_pids(&log, "charts.d")[0];
     assert!(a.stop().success());
     assert!(live_in_group(pid).is_empty());
+}
+
+#[test]
+fn plugins_die_with_an_agent_killed_with_sigkill() {
+    let tmp = TempDir::new("plugin-sigkill");
+    // Ignores every polite signal and a closed stdout (as python.d.plugin does).
+    write_plugin(
+        &plugins_dir(tmp.path()),
+        "tough",
+        &format!(
+            "trap '' TERM PIPE HUP INT\n{}",
+            counter_plugin("tough").replace("sleep $1", "sleep 1 || true")
+        ),
+    );
+    let a = agent_in(tmp.path()).start();
+    wait_until(WAIT, "tough.counter", || latest(a.port, "tough.counter"));
+    let pid = plugin_pids(&a.log(), "tough")[0];
+    assert!(live_in_group(pid).contains(&pid));
+    a.kill9();
+    // The plugin got SIGKILL with its agent; its last `sleep 1` ends on its own.
+    wait_until(
+        Duration::from_secs(5),
+        "the plugin's group to be gone",
+        || live_in_group(pid).is_empty().then_some(()),
+    );
 }

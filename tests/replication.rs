@@ -311,3 +311,206 @@ fn an_outage_longer_than_the_spool_loses_only_the_oldest_part_and_says_so() {
     let log = child.log();
     assert!(log.contains("longer than the spool"), "{log}");
 }
+
+/// A child with a database of `mode` is stopped for 10 s and started again on the same
+/// files: the parent ends up with exactly the child's points — its downtime missing on both,
+/// nothing else missing, nothing different (no point twice, none shifted).
+fn child_restart(mode: &str) {
+    let dir = crate::support::TempDir::new(&format!("repl-parent-cr-{mode}"));
+    let port = free_port();
+    let _parent = tributary_parent(port, dir.path(), "ram");
+    let child_dir = crate::support::TempDir::new(&format!("repl-child-cr-{mode}"));
+    let child_port = free_port();
+    let start_child = || {
+        Agent::builder()
+            .set("global", "hostname", "repl-child")
+            .set("db", "mode", mode)
+            .set("web", "mode", "single-threaded")
+            .set("plugins", "proc", "no")
+            .set("plugins", "diskspace", "no")
+            .stream_conf(&child_conf(port))
+            .dir(child_dir.path())
+            .port(child_port)
+            .start()
+    };
+    let mut child = start_child();
+    wait_for_rows(
+        port,
+        "/host/repl-child",
+        "the child's data on the parent",
+        5,
+    );
+    let from = now_f() as i64 - 3;
+    child.stop();
+    std::thread::sleep(Duration::from_secs(10));
+    let child = start_child();
+    wait_for_rows(child.port, "", "the restarted child's own data", 5);
+    let to = now_f() as i64;
+    let on_child = rows(child.port, "", from, to).unwrap();
+    let child_gaps = missing(&on_child, from, to);
+    assert!(
+        (8..=13).contains(&child_gaps.len()),
+        "the child's own downtime: {child_gaps:?}"
+    );
+    let on_parent = wait_until(Duration::from_secs(60), "the parent caught up", || {
+        let r = rows(port, "/host/repl-child", from, to)?;
+        (missing(&r, from, to) == child_gaps).then_some(r)
+    });
+    for t in from..=to {
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: parent and restarted {mode} child differ"
+        );
+    }
+}
+
+#[test]
+fn a_restarted_save_child_leaves_exactly_its_downtime_missing_on_the_parent() {
+    child_restart("save");
+}
+
+#[test]
+fn a_restarted_map_child_leaves_exactly_its_downtime_missing_on_the_parent() {
+    child_restart("map");
+}
+
+#[test]
+fn a_five_minute_partition_is_replicated_with_no_gap() {
+    let dir = crate::support::TempDir::new("repl-5min-parent");
+    let port = free_port();
+    let _parent = tributary_parent(port, dir.path(), "ram");
+    let proxy = FaultProxy::start(port);
+    let child = tributary_child(proxy.port, "ram", "single-threaded");
+    wait_for_rows(port, "/host/repl-child", "the child's data", 5);
+    proxy.cut();
+    let cut_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(300));
+    let cut_to = now_f() as i64;
+    proxy.heal();
+    let (from, to) = (cut_from - 3, cut_to + 3);
+    let on_parent = parent_rows_after_outage(port, "/host/repl-child", from, to);
+    assert_eq!(missing(&on_parent, from, to), Vec::<i64>::new());
+    let on_child = rows(child.port, "", from, to).unwrap();
+    for t in from..=to {
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: parent and child differ after a 5 minute partition"
+        );
+    }
+}
+
+#[test]
+fn a_proxy_without_a_database_passes_replication_older_than_its_spool_on_to_the_child() {
+    // child (ram) → proxy (none, 15 s spool) → top (save), top stopped for 45 s: the spool
+    // holds only the last 15 s, the rest of the outage comes from the child, through the
+    // proxy; the top misses nothing.
+    let dir = crate::support::TempDir::new("repl-relay-top");
+    let port = free_port();
+    let mut top = tributary_parent(port, dir.path(), "save");
+    let proxy = Agent::builder()
+        .set("global", "hostname", "repl-proxy")
+        .set("db", "mode", "none")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("plugins", "idlejitter", "no")
+        .stream_conf(&format!(
+            "{}    spool seconds = 15\n{}",
+            child_conf(port),
+            parent_conf("none")
+        ))
+        .start();
+    let child = tributary_child(proxy.port, "ram", "single-threaded");
+    wait_for_rows(port, "/host/repl-child", "the child's data at the top", 5);
+    top.stop();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(45));
+    let down_to = now_f() as i64;
+    let top = tributary_parent(port, dir.path(), "save");
+    let (from, to) = (down_from - 3, down_to + 3);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let on_top = loop {
+        let r = rows(port, "/host/repl-child", from, to).unwrap_or_default();
+        let gaps = missing(&r, from, to);
+        if gaps.is_empty() {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the top misses {gaps:?} of {from}..{to}\ntop log:\n{}\nproxy log:\n{}",
+            top.log(),
+            proxy.log()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let on_child = rows(child.port, "", from, to).unwrap();
+    for t in from..=to {
+        assert_eq!(
+            on_top.get(&t),
+            on_child.get(&t),
+            "t={t}: top and child differ"
+        );
+    }
+}
+
+#[test]
+fn a_real_netdata_parent_gets_an_outage_longer_than_a_proxys_spool_through_the_relay() {
+    // tributary child (ram) → tributary proxy (none, 15 s spool) → real netdata (dbengine),
+    // netdata stopped for 45 s: the older 30 s come from the child through the proxy.
+    let mut nd = Netdata::start("nd-relay-top", "dbengine", &[], &parent_conf("dbengine"));
+    let proxy = Agent::builder()
+        .set("global", "hostname", "repl-proxy")
+        .set("db", "mode", "none")
+        .set("plugins", "proc", "no")
+        .set("plugins", "diskspace", "no")
+        .set("plugins", "idlejitter", "no")
+        .stream_conf(&format!(
+            "{}    spool seconds = 15\n{}",
+            child_conf(nd.port),
+            parent_conf("none")
+        ))
+        .start();
+    let child = tributary_child(proxy.port, "ram", "single-threaded");
+    wait_for_rows(
+        nd.port,
+        "/host/repl-child",
+        "the child's data on netdata",
+        5,
+    );
+    nd.stop();
+    let down_from = now_f() as i64;
+    std::thread::sleep(Duration::from_secs(45));
+    let down_to = now_f() as i64;
+    nd.restart();
+    // netdata 1.37.1 may leave a slot empty where replicated history meets live data, and
+    // the relayed part and the spool's part meet once more: at most 2 (seen here: none).
+    let (from, to) = (down_from - 3, down_to);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let on_parent = loop {
+        let r = rows(nd.port, "/host/repl-child", from, to).unwrap_or_default();
+        let gaps = missing(&r, from, to);
+        if gaps.len() <= 2 {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "netdata misses {gaps:?} of {from}..{to}\nproxy log:\n{}",
+            proxy.log()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let gaps = missing(&on_parent, from, to);
+    eprintln!("netdata behind the relay misses {gaps:?} of {from}..{to}");
+    let on_child = rows(child.port, "", from, to).unwrap();
+    for t in from..=to {
+        if gaps.contains(&t) {
+            continue;
+        }
+        assert_eq!(
+            on_parent.get(&t),
+            on_child.get(&t),
+            "t={t}: netdata and the child differ (gaps {gaps:?})"
+        );
+    }
+}

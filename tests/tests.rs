@@ -13,16 +13,25 @@ mod memory_modes;
 mod collectors;
 // Streaming into tributary: real netdata children, refused keys, garbage on a stream.
 mod streaming;
+// Custom variables (VARIABLE HOST/CHART): alarms use them, parents of both kinds receive them.
+mod custom_variables;
 // Replication after outages: parent restarts, partitions, a headless child's spool, and real
 // netdata 1.37.1 on either side.
 mod replication;
 // TLS on port 19999 and on streams, optional and forced, both ways with real netdata.
 mod tls;
+// No regression: callgrind instruction counts of the parse and store hot paths vs baselines.
+mod instruction_counts;
 // The headless collector's footprint (release build): under 5 MB RSS while streaming.
 mod footprint;
-// External plugins: discovery, switches, environment, restart and disable rules, bad output,
-// no process left after stop, netdata's charts.d.plugin.
+// External plugins: discovery, switches, environment, restart and disable rules, no process left
+// after stop (nor after a SIGKILLed agent), netdata's charts.d.plugin.
 mod plugins;
+// External plugins that misbehave: garbage, megabyte lines, floods, hangs; rate-limited errors.
+mod plugins_bad_input;
+// netdata's own plugins under tributary: apps, python.d's example, plugins with nothing to do,
+// their charts on a parent.
+mod plugins_real;
 // The API basics every later capability builds on: info, charts, data, /host/NAME/, netdata.conf.
 mod web_api;
 // Every request of netdata's captured API fixtures: same status, content type, JSON structure.

@@ -18,6 +18,7 @@ use tributary_protocol::parse_line;
 use tributary_rrd::{HostConfig, MemoryMode};
 
 use super::log_events;
+use super::relay::Relay;
 use crate::daemon::{AgentState, now_us};
 use crate::ingest::{Ingest, Reply};
 
@@ -157,6 +158,47 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<V
     }
 }
 
+/// `[web] accept a streaming request every seconds`: at most one new stream per period.
+///
+/// As netdata 1.37.1 (verified): the clock starts at the first request, so that one is
+/// refused too when a limit is set; a request is accepted once the period has passed since
+/// the last accepted one (or the first request), and restarts the period.
+#[derive(Debug)]
+pub struct AcceptRate {
+    every_secs: i64,
+    last_accepted_s: std::sync::Mutex<i64>,
+}
+
+impl AcceptRate {
+    /// A limiter of one stream per `every_secs` seconds (0: no limit).
+    pub fn new(every_secs: u64) -> AcceptRate {
+        AcceptRate {
+            every_secs: i64::try_from(every_secs).unwrap_or(i64::MAX),
+            last_accepted_s: std::sync::Mutex::new(0),
+        }
+    }
+
+    /// Whether a request arriving at `now_s` may go on; Err: seconds until one may.
+    pub fn admit(&self, now_s: i64) -> Result<(), i64> {
+        if self.every_secs <= 0 {
+            return Ok(());
+        }
+        let mut last = self
+            .last_accepted_s
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *last == 0 {
+            *last = now_s;
+        }
+        let since = now_s - *last;
+        if since < self.every_secs {
+            return Err(self.every_secs - since);
+        }
+        *last = now_s;
+        Ok(())
+    }
+}
+
 async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, reply: &str) {
     let _ignored = tokio::time::timeout(Duration::from_secs(10), async {
         stream.write_all(reply.as_bytes()).await?;
@@ -210,6 +252,12 @@ where
             return refuse(&mut stream, DENIED).await;
         }
     };
+    if let Err(wait) = state.stream_rate.admit(crate::daemon::now_us() / 1_000_000) {
+        ev.denied(&format!(
+            "rate limit ('accept a streaming request every seconds'), will accept new connection in {wait} secs"
+        ));
+        return refuse(&mut stream, tributary_protocol::capabilities::REJECT_BUSY).await;
+    }
     let caps = req.caps.intersect(Caps::ours(settings.enable_compression));
     let Some((receiver_id, last_us, bytes)) = state.receivers.register(
         &req.machine_guid,
@@ -270,6 +318,12 @@ where
         }
         start_proxy(&state, &host, &settings, &req, &ev);
     }
+    // Requests its parent passes down to this child (a proxy without a database).
+    let relay = state.relays.get(&req.machine_guid);
+    let (to_child, mut for_child) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let child_connection = caps
+        .contains(Caps::REPLICATION)
+        .then(|| relay.child_connected(to_child));
     let prompt = caps.accept_prompt();
     let sent = async {
         stream.write_all(prompt.as_bytes()).await?;
@@ -293,7 +347,11 @@ where
     let update_every = settings
         .update_every
         .map_or(req.update_every.unwrap_or(1), |u| u.clamp(1, 86400) as u32);
-    let mut ingest = Ingest::new(Arc::clone(&host), update_every, "");
+    let mut ingest =
+        Ingest::new(Arc::clone(&host), update_every, "").with_limits(crate::ingest::Limits {
+            max_charts: settings.max_charts,
+            max_dimensions: settings.max_dimensions,
+        });
     if caps.contains(Caps::REPLICATION) {
         ingest = ingest.with_replication(
             super::replication::ReplicationConfig {
@@ -311,8 +369,15 @@ where
         caps.contains(Caps::COMPRESSION),
         &last_us,
         &bytes,
+        Passing {
+            relay: &relay,
+            for_child: &mut for_child,
+        },
     )
     .await;
+    if let Some(c) = child_connection {
+        relay.child_disconnected(c);
+    }
     state.receivers.unregister(&req.machine_guid, receiver_id);
     state.health.child_disconnected(&host);
     match result {
@@ -357,6 +422,8 @@ fn start_proxy(
         sender,
         req.hops.saturating_add(1),
         forwarded_system_info(req),
+        // Without a database of its own, the host's replication reaches back to the child.
+        (host.memory_mode() == MemoryMode::None).then(|| state.relays.get(&req.machine_guid)),
     );
 }
 
@@ -379,6 +446,97 @@ fn forwarded_system_info(req: &StreamRequest) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The receiver's part of a relay: requests to write to the child, replies to hand up.
+struct Passing<'a> {
+    relay: &'a Relay,
+    for_child: &'a mut tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+/// Splits a child's bytes into lines and applies them: to the host through `Ingest`, or —
+/// for replies to requests passed on from upstream — unchanged to the relay.
+struct Lines<'a> {
+    ingest: &'a mut Ingest,
+    relay: &'a Relay,
+    /// The start of a line whose end has not arrived yet.
+    pending: Vec<u8>,
+    /// The chart and parent connection of the passed-on reply being read.
+    relaying: Option<(String, u64)>,
+    /// Lines for the child (replication requests), written after each read.
+    replies: String,
+}
+
+impl Lines<'_> {
+    /// Applies every complete line of `bytes` (received at `now`); keeps the tail.
+    fn feed(&mut self, bytes: &[u8], now: i64) -> Result<(), String> {
+        let mut start = 0;
+        while let Some(nl) = bytes[start..].iter().position(|&b| b == b'\n') {
+            let piece = &bytes[start..start + nl];
+            start += nl + 1;
+            if self.pending.is_empty() {
+                self.line(piece, now)?;
+            } else {
+                let mut joined = std::mem::take(&mut self.pending);
+                joined.extend_from_slice(piece);
+                let r = self.line(&joined, now);
+                joined.clear();
+                self.pending = joined;
+                r?;
+            }
+        }
+        self.pending.extend_from_slice(&bytes[start..]);
+        if self.pending.len() > MAX_LINE_BYTES {
+            return Err(format!("a line longer than {MAX_LINE_BYTES} bytes"));
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, line_bytes: &[u8], now: i64) -> Result<(), String> {
+        if line_bytes.len() > MAX_LINE_BYTES {
+            return Err(format!(
+                "a line of {} bytes is longer than {MAX_LINE_BYTES}",
+                line_bytes.len()
+            ));
+        }
+        // Valid UTF-8 is the rule; only a bad line pays for the lossy copy.
+        let line = match std::str::from_utf8(line_bytes) {
+            Ok(l) => std::borrow::Cow::Borrowed(l),
+            Err(_) => String::from_utf8_lossy(line_bytes),
+        };
+        let cmd = parse_line(&line)
+            .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
+        if let Some((chart, connection)) = &self.relaying {
+            // A reply to a request passed on from upstream: handed up as it is.
+            self.relay
+                .forward(*connection, &format!("{}\n", line.trim_end_matches('\r')));
+            if let tributary_protocol::Command::ReplayEnd {
+                start_streaming, ..
+            } = cmd
+            {
+                self.relay.reply_ends(chart, start_streaming);
+                self.relaying = None;
+            }
+            return Ok(());
+        }
+        if let tributary_protocol::Command::ReplayBegin { id, .. } = &cmd
+            && !id.is_empty()
+            && let Some(connection) = self.relay.reply_begins(id)
+        {
+            self.relay
+                .forward(connection, &format!("{}\n", line.trim_end_matches('\r')));
+            self.relaying = Some((id.to_string(), connection));
+            return Ok(());
+        }
+        match self.ingest.apply(cmd, now) {
+            Ok(Reply::None) => Ok(()),
+            Ok(Reply::Send(text)) => {
+                self.replies.push_str(&text);
+                Ok(())
+            }
+            Err(e) => Err(format!("{e} in line '{}'", clip(&line))),
+        }
+    }
+}
+
 /// Reads, decompresses, splits and applies lines until EOF or an error (the reason).
 async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
@@ -386,14 +544,31 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     compressed: bool,
     last_us: &AtomicI64,
     bytes: &AtomicU64,
+    passing: Passing<'_>,
 ) -> Result<(), String> {
+    let Passing { relay, for_child } = passing;
     let mut decoder = compressed.then(FrameDecoder::new);
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut plain: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE_BYTES);
-    let mut replies = String::new();
+    let mut lines = Lines {
+        ingest,
+        relay,
+        pending: Vec::with_capacity(MAX_LINE_BYTES),
+        relaying: None,
+        replies: String::new(),
+    };
     loop {
-        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await {
+        let read = tokio::select! {
+            r = tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)) => r,
+            Some(line) = for_child.recv() => {
+                stream
+                    .write_all(line.as_bytes())
+                    .await
+                    .map_err(|e| format!("write error: {e}"))?;
+                stream.flush().await.map_err(|e| format!("write error: {e}"))?;
+                continue;
+            }
+        };
+        let n = match read {
             Err(_) => return Err(format!("no data for {} seconds", IDLE_TIMEOUT.as_secs())),
             Ok(Err(e)) => return Err(format!("read error: {e}")),
             Ok(Ok(0)) => return Ok(()),
@@ -402,50 +577,22 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         let now = now_us();
         last_us.store(now, Ordering::Relaxed);
         bytes.fetch_add(n as u64, Ordering::Relaxed);
-        plain.clear();
         match decoder.as_mut() {
-            Some(d) => d
-                .decode_into(&chunk[..n], &mut plain)
-                .map_err(|e| format!("decompression failed: {e}"))?,
-            None => plain.extend_from_slice(&chunk[..n]),
-        }
-        let mut start = 0;
-        while let Some(nl) = plain[start..].iter().position(|&b| b == b'\n') {
-            let piece = &plain[start..start + nl];
-            start += nl + 1;
-            let line_bytes: &[u8] = if pending.is_empty() {
-                piece
-            } else {
-                pending.extend_from_slice(piece);
-                &pending
-            };
-            if line_bytes.len() > MAX_LINE_BYTES {
-                return Err(format!(
-                    "a line of {} bytes is longer than {MAX_LINE_BYTES}",
-                    line_bytes.len()
-                ));
+            // Each decoded block is split in place: no copy of the decompressed text.
+            Some(d) => {
+                let mut input = &chunk[..n];
+                while let Some(piece) = d
+                    .next_chunk(&mut input)
+                    .map_err(|e| format!("decompression failed: {e}"))?
+                {
+                    lines.feed(piece, now)?;
+                }
             }
-            // Valid UTF-8 is the rule; only a bad line pays for the lossy copy.
-            let line = match std::str::from_utf8(line_bytes) {
-                Ok(l) => std::borrow::Cow::Borrowed(l),
-                Err(_) => String::from_utf8_lossy(line_bytes),
-            };
-            let cmd = parse_line(&line)
-                .map_err(|e| format!("parser error: {e} in line '{}'", clip(&line)))?;
-            match ingest.apply(cmd, now) {
-                Ok(Reply::None) => {}
-                Ok(Reply::Send(text)) => replies.push_str(&text),
-                Err(e) => return Err(format!("{e} in line '{}'", clip(&line))),
-            }
-            pending.clear();
+            None => lines.feed(&chunk[..n], now)?,
         }
-        pending.extend_from_slice(&plain[start..]);
-        if pending.len() > MAX_LINE_BYTES {
-            return Err(format!("a line longer than {MAX_LINE_BYTES} bytes"));
-        }
-        if !replies.is_empty() {
+        if !lines.replies.is_empty() {
             stream
-                .write_all(replies.as_bytes())
+                .write_all(lines.replies.as_bytes())
                 .await
                 .map_err(|e| format!("write error: {e}"))?;
             // Over TLS the replies would otherwise wait in the session's buffer.
@@ -453,7 +600,7 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
                 .flush()
                 .await
                 .map_err(|e| format!("write error: {e}"))?;
-            replies.clear();
+            lines.replies.clear();
         }
     }
 }

@@ -32,7 +32,9 @@ use tributary_config::{Destination, SenderSettings, Transport};
 use tributary_protocol::capabilities::{Caps, parse_reply};
 use tributary_protocol::frame::FrameEncoder;
 use tributary_protocol::handshake::StreamRequest;
-use tributary_rrd::{ChartState, CollectionObserver, Host};
+use tributary_rrd::{ChartState, CollectionObserver, CustomVars, Host};
+
+use super::relay::{PassedOn, Relay, Upstream};
 
 /// What the collector thread shares with the sender task.
 #[derive(Debug)]
@@ -45,8 +47,10 @@ struct Shared {
 struct SinkState {
     /// Lines waiting to be written.
     buffer: Vec<u8>,
-    /// Chart id → the definition version the parent has.
-    sent: HashMap<String, u64>,
+    /// Chart id → the definition version and the custom variables' version the parent has.
+    sent: HashMap<String, (u64, u64)>,
+    /// The version of the host's custom variables the parent has.
+    host_vars_sent: u64,
     /// Charts waiting for the parent's replication request to be answered: no collections
     /// are sent for them until then.
     replicating: HashSet<String>,
@@ -61,6 +65,10 @@ struct SinkState {
     last_disconnect_s: i64,
     /// The spool's loss was logged for the current connection.
     spool_loss_logged: bool,
+    /// Counts connections: replies passed up through a relay name the one they are for.
+    connection: u64,
+    /// Requests passed on to a child that left before answering: answered from the spool.
+    relayed_back: VecDeque<ReplayRequest>,
 }
 
 impl SinkState {
@@ -70,8 +78,48 @@ impl SinkState {
         self.overflowed = false;
         self.buffer.clear();
         self.sent.clear();
+        self.host_vars_sent = 0;
         self.replicating.clear();
         self.resync.clear();
+        self.relayed_back.clear();
+    }
+}
+
+/// The sender's side of a [`Relay`]: replies of the child land in the send buffer.
+#[derive(Debug)]
+struct RelayPort {
+    shared: Arc<Shared>,
+}
+
+impl Upstream for RelayPort {
+    fn forward(&self, connection: u64, line: &str) {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.connected && st.connection == connection {
+            st.buffer.extend_from_slice(line.as_bytes());
+            drop(st);
+            self.shared.wake.notify_one();
+        }
+    }
+
+    fn finished(&self, connection: u64, chart: &str) {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.connected && st.connection == connection {
+            st.replicating.remove(chart);
+        }
+    }
+
+    fn answer_locally(&self, request: PassedOn) {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.connected && st.connection == request.connection {
+            st.relayed_back.push_back(ReplayRequest {
+                chart: request.chart,
+                start_streaming: request.start_streaming,
+                after: request.after,
+                before: request.before,
+            });
+            drop(st);
+            self.shared.wake.notify_one();
+        }
     }
 }
 
@@ -81,6 +129,18 @@ pub struct StreamSink {
     shared: Arc<Shared>,
     settings: SenderSettings,
     host_name: String,
+    /// The host's custom variables (`VARIABLE HOST`), sent when they change.
+    host_vars: Arc<Mutex<CustomVars>>,
+    /// Replication older than the spool is passed on to the child (a proxy without a
+    /// database): definitions advertise the child's first entry.
+    relays: bool,
+}
+
+/// Writes `VARIABLE SCOPE name = value` lines as netdata does (`%0.7f`).
+fn write_variables(out: &mut Vec<u8>, scope: &str, vars: &CustomVars) {
+    for (name, value) in vars.iter() {
+        let _infallible = writeln!(out, "VARIABLE {scope} {name} = {value:.7}");
+    }
 }
 
 fn chart_name_field(c: &ChartState) -> &str {
@@ -160,17 +220,34 @@ impl CollectionObserver for StreamSink {
             sent,
             replicating,
             resync,
+            host_vars_sent,
             ..
         } = &mut *st;
-        if sent.get(def.id.as_str()) != Some(&chart.version) {
+        {
+            let host_vars = self.host_vars.lock().unwrap_or_else(|p| p.into_inner());
+            if host_vars.version() != *host_vars_sent {
+                write_variables(buffer, "HOST", &host_vars);
+                *host_vars_sent = host_vars.version();
+            }
+        }
+        let chart_vars_sent = match sent.get(def.id.as_str()) {
+            Some(&(version, vars)) if version == chart.version => Some(vars),
+            _ => None,
+        };
+        if chart_vars_sent.is_none() {
             // Formatting into a Vec cannot fail.
             let _infallible = write_definition(buffer, chart, caps);
-            sent.insert(def.id.clone(), chart.version);
+            write_variables(buffer, "CHART", &chart.vars);
+            sent.insert(def.id.clone(), (chart.version, chart.vars.version()));
             if caps.contains(Caps::REPLICATION) {
+                let mut first = chart.first_entry_t();
+                let upstream_first = chart.sender_first_entry_t;
+                if self.relays && upstream_first > 0 && (first == 0 || upstream_first < first) {
+                    first = upstream_first;
+                }
                 let _infallible = writeln!(
                     buffer,
-                    "CHART_DEFINITION_END {} {} {}",
-                    chart.first_entry_t(),
+                    "CHART_DEFINITION_END {first} {} {}",
                     chart.last_entry_t(),
                     crate::daemon::now_us() / 1_000_000
                 );
@@ -205,6 +282,13 @@ impl CollectionObserver for StreamSink {
         for d in chart.dims().iter().filter(|d| d.in_last_collection) {
             let _infallible = writeln!(buffer, "SET \"{}\" = {}", d.def.id, d.last_collected);
         }
+        if chart_vars_sent.is_some_and(|v| v != chart.vars.version()) {
+            // Changed chart variables travel inside the collection, as netdata sends them.
+            write_variables(buffer, "CHART", &chart.vars);
+            if let Some(entry) = sent.get_mut(def.id.as_str()) {
+                entry.1 = chart.vars.version();
+            }
+        }
         buffer.extend_from_slice(b"END\n");
         if buffer.len() as u64 > self.settings.buffer_size_bytes {
             log::error!(
@@ -226,23 +310,34 @@ impl CollectionObserver for StreamSink {
 /// 1 for localhost, the received hops + 1 when a proxy forwards a child.
 /// `system_info`: the `NETDATA_SYSTEM_*` parameters of the request (this machine's for
 /// localhost, the child's own for a proxied host).
+///
+/// `relay`: for a received host without a database, replication requests older than its
+/// spool are passed on to the child through it (`relay.rs`).
 pub fn start(
     host: Arc<Host>,
     settings: SenderSettings,
     hops: u16,
     system_info: Vec<(String, String)>,
+    relay: Option<Arc<Relay>>,
 ) {
     let shared = Arc::new(Shared {
         state: Mutex::new(SinkState::default()),
         wake: Notify::new(),
     });
+    if let Some(r) = &relay {
+        r.set_upstream(Arc::new(RelayPort {
+            shared: Arc::clone(&shared),
+        }));
+    }
     let sink = Arc::new(StreamSink {
         shared: Arc::clone(&shared),
         settings: settings.clone(),
         host_name: host.hostname().to_string(),
+        host_vars: Arc::clone(&host.vars),
+        relays: relay.is_some(),
     });
     host.set_observer(Some(sink));
-    tokio::spawn(run(host, settings, shared, hops, system_info));
+    tokio::spawn(run(host, settings, shared, hops, system_info, relay));
 }
 
 /// Why a connection ended, and how long to wait before the next attempt.
@@ -272,6 +367,7 @@ async fn run(
     shared: Arc<Shared>,
     hops: u16,
     system_info: Vec<(String, String)>,
+    relay: Option<Arc<Relay>>,
 ) {
     let name = host.hostname().to_string();
     let reconnect = Duration::from_secs(settings.reconnect_delay_secs.max(1));
@@ -293,7 +389,12 @@ async fn run(
                 backoff_until.insert(i, tokio::time::Instant::now() + Duration::from_secs(3600));
                 continue;
             }
-            let ended = session(&host, &settings, &shared, dest, &prefix, hops, &system_info).await;
+            let link = Link {
+                hops,
+                system_info: &system_info,
+                relay: relay.as_deref(),
+            };
+            let ended = session(&host, &settings, &shared, dest, &prefix, &link).await;
             {
                 let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
                 if st.connected {
@@ -311,6 +412,16 @@ async fn run(
     }
 }
 
+/// What a connection says about the host beyond its settings.
+struct Link<'a> {
+    /// Distance from the host's origin as sent upstream.
+    hops: u16,
+    /// The `NETDATA_SYSTEM_*` parameters of the request.
+    system_info: &'a [(String, String)],
+    /// Where replication older than the spool is passed on (a proxy without a database).
+    relay: Option<&'a Relay>,
+}
+
 /// One connection: handshake, then stream until something fails.
 async fn session(
     host: &Host,
@@ -318,8 +429,7 @@ async fn session(
     shared: &Shared,
     dest: &Destination,
     prefix: &str,
-    hops: u16,
-    system_info: &[(String, String)],
+    link: &Link<'_>,
 ) -> Ended {
     let timeout = Duration::from_secs(settings.timeout_secs.max(1));
     let fail = Ended::retry;
@@ -339,7 +449,7 @@ async fn session(
         };
     let _nodelay = stream.set_nodelay(true);
     if !dest.ssl {
-        return talk(stream, host, settings, shared, prefix, hops, system_info).await;
+        return talk(stream, host, settings, shared, prefix, link).await;
     }
     let tls = match crate::tls::client_config(
         settings.ssl_skip_certificate_verification,
@@ -366,7 +476,7 @@ async fn session(
             return Ended::after(format!("cannot set up SSL: {e}"), 300);
         }
     };
-    talk(tls, host, settings, shared, prefix, hops, system_info).await
+    talk(tls, host, settings, shared, prefix, link).await
 }
 
 /// The handshake and the streaming, over a plain or a TLS connection.
@@ -376,9 +486,13 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     settings: &SenderSettings,
     shared: &Shared,
     prefix: &str,
-    hops: u16,
-    system_info: &[(String, String)],
+    link: &Link<'_>,
 ) -> Ended {
+    let Link {
+        hops,
+        system_info,
+        relay,
+    } = *link;
     let timeout = Duration::from_secs(settings.timeout_secs.max(1));
     let fail = Ended::retry;
     let ours = Caps::ours(settings.enable_compression);
@@ -441,9 +555,15 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
     {
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.forget_connection();
+        st.connection += 1;
         st.spool_loss_logged = false;
         st.caps = caps;
         st.connected = true;
+        {
+            let host_vars = host.vars.lock().unwrap_or_else(|p| p.into_inner());
+            write_variables(&mut st.buffer, "HOST", &host_vars);
+            st.host_vars_sent = host_vars.version();
+        }
         if caps.contains(Caps::HLABELS) {
             let labels = host
                 .labels
@@ -475,7 +595,11 @@ async fn talk<S: AsyncRead + AsyncWrite + Unpin>(
                 Err(e) => return fail(format!("read error: {e}")),
             },
         }
-        answer_requests(host, shared, &mut requests, half_buffer, prefix);
+        {
+            let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            requests.extend(st.relayed_back.drain(..));
+        }
+        answer_requests(host, shared, &mut requests, half_buffer, prefix, relay);
         {
             let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             if st.overflowed {
@@ -617,6 +741,50 @@ fn log_spool_loss(
     );
 }
 
+/// A proxy without a database: passes the part of `rq` older than the spool (and half the
+/// spool beyond) on to the child, as a request that does not start streaming: the parent's
+/// next step, which the spool covers, finishes the chart here. False when the spool covers it all or no child
+/// is there to ask.
+fn pass_on(relay: &Relay, shared: &Shared, chart: &ChartState, rq: &ReplayRequest) -> bool {
+    let spool_first = chart.first_entry_t();
+    let ue = chart.update_every().max(1);
+    if rq.after == 0 || rq.before == 0 || (spool_first != 0 && rq.after >= spool_first - ue) {
+        return false;
+    }
+    // The passed-on part reaches half the spool in: the spool keeps moving while the child
+    // answers, and the parent's next step must still find its start here.
+    let margin = (chart.clock().entries as i64 / 2) * ue;
+    let before = if spool_first == 0 {
+        rq.before
+    } else {
+        rq.before.min(spool_first + margin)
+    };
+    if before <= rq.after {
+        return false;
+    }
+    let connection = shared
+        .state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .connection;
+    let line = super::replication::Request {
+        after: rq.after,
+        before,
+        start_streaming: false,
+    }
+    .line(&rq.chart);
+    relay.pass_on(
+        PassedOn {
+            chart: rq.chart.clone(),
+            start_streaming: rq.start_streaming,
+            after: rq.after,
+            before: rq.before,
+            connection,
+        },
+        line,
+    )
+}
+
 /// Answers queued replication requests from the database while the send buffer has room.
 /// Each reply is written with the chart locked, so the chart's first live collection can
 /// only follow its last replayed point.
@@ -626,6 +794,7 @@ fn answer_requests(
     requests: &mut VecDeque<ReplayRequest>,
     half_buffer: usize,
     prefix: &str,
+    relay: Option<&Relay>,
 ) {
     let mut reply = Vec::new();
     // Replies go out in rounds of about this many bytes, so live collections interleave and
@@ -643,6 +812,11 @@ fn answer_requests(
             continue;
         };
         let st = chart.lock();
+        if let Some(relay) = relay
+            && pass_on(relay, shared, &st, &rq)
+        {
+            continue;
+        }
         reply.clear();
         let now = crate::daemon::now_us() / 1_000_000;
         log_spool_loss(host, shared, &st, &rq, prefix);
@@ -672,6 +846,82 @@ mod tests {
     use super::*;
     use tributary_protocol::{Command, parse_line};
     use tributary_rrd::{Algorithm, ChartDef, ChartType, DimDef, HostConfig, MemoryMode};
+
+    #[test]
+    fn custom_variables_follow_the_definition_and_travel_when_they_change() {
+        let host = Host::new(HostConfig {
+            hostname: "h".into(),
+            machine_guid: "11111111-2222-3333-4444-555555555555".into(),
+            memory_mode: MemoryMode::Ram,
+            history: 60,
+            cache_dir: None,
+            os: "linux".into(),
+            timezone: "UTC".into(),
+        });
+        let shared = Arc::new(Shared {
+            state: Mutex::new(SinkState {
+                connected: true,
+                ..SinkState::default()
+            }),
+            wake: Notify::new(),
+        });
+        let sink = StreamSink {
+            shared: Arc::clone(&shared),
+            settings: SenderSettings {
+                initial_clock_resync_iterations: 0,
+                ..tributary_config::StreamConf::new(
+                    &tributary_config::Config::parse("", "stream.conf").unwrap(),
+                )
+                .sender()
+                .unwrap()
+            },
+            host_name: "h".into(),
+            host_vars: Arc::clone(&host.vars),
+            relays: false,
+        };
+        let c = host.chart(
+            ChartDef {
+                id: "a.b".into(),
+                name: "a.b".into(),
+                update_every: 1,
+                ..ChartDef::default()
+            },
+            0,
+        );
+        let mut st = c.lock();
+        st.dimension(DimDef::new("x")).unwrap();
+        st.vars.set("myvar", 42.5).unwrap();
+        let take = || {
+            let mut s = shared.state.lock().unwrap();
+            String::from_utf8(std::mem::take(&mut s.buffer)).unwrap()
+        };
+        sink.collected(&st, 1_000_000);
+        let first = take();
+        let lines: Vec<&str> = first.lines().collect();
+        let var = lines
+            .iter()
+            .position(|l| *l == "VARIABLE CHART myvar = 42.5000000")
+            .unwrap_or_else(|| panic!("{first}"));
+        assert!(lines[var - 1].starts_with("DIMENSION"), "{first}");
+        assert_eq!(lines[var + 1], "BEGIN \"a.b\" 1000000", "{first}");
+        // Unchanged: nothing more.
+        sink.collected(&st, 1_000_000);
+        assert!(!take().contains("VARIABLE"));
+        // Changed chart variable: inside the collection. Changed host variable: before it.
+        st.vars.set("myvar", 43.0).unwrap();
+        host.vars.lock().unwrap().set("hostvar", 2.0).unwrap();
+        sink.collected(&st, 1_000_000);
+        assert_eq!(
+            take(),
+            "VARIABLE HOST hostvar = 2.0000000\nBEGIN \"a.b\" 1000000\nVARIABLE CHART myvar = 43.0000000\nEND\n"
+        );
+        for line in first.lines() {
+            assert!(
+                !matches!(parse_line(line).unwrap(), Command::Other(_)),
+                "{line}"
+            );
+        }
+    }
 
     #[test]
     fn definitions_are_written_as_netdata_writes_them_and_parse_back() {

@@ -9,8 +9,7 @@ use tributary_rrd::{Chart, ChartDef, DimDef, Host, HostConfig, MemoryMode};
 
 use super::api_v1::data;
 
-#[path = "../../tests/support/counting_alloc.rs"]
-mod counting_alloc;
+use crate::counting_alloc;
 
 const START: i64 = 1_700_000_000;
 

@@ -139,7 +139,19 @@ pub struct ReceiverSettings {
     pub seconds_to_replicate: u64,
     /// How much to replicate per request.
     pub replication_step_secs: u64,
+    /// tributary's bound on a child's charts (`[API_KEY] default max charts` /
+    /// `[MACHINE_GUID] max charts`, default [`DEFAULT_MAX_CHARTS`]): a child that defines
+    /// more is disconnected, so that a flood cannot exhaust the parent's memory.
+    pub max_charts: u64,
+    /// The same for dimensions, over all the child's charts (`default max dimensions` /
+    /// `max dimensions`, default [`DEFAULT_MAX_DIMENSIONS`]).
+    pub max_dimensions: u64,
 }
+
+/// Default [`ReceiverSettings::max_charts`]: well above the largest netdata hosts seen.
+pub const DEFAULT_MAX_CHARTS: u64 = 20_000;
+/// Default [`ReceiverSettings::max_dimensions`] (about 1.4 GB of `ram` rings at 3600 s).
+pub const DEFAULT_MAX_DIMENSIONS: u64 = 100_000;
 
 /// Why a child may not stream here. The receiver answers every case the same way (HTTP 401),
 /// and logs [`AccessDenied::log_reason`] in its stream access log.
@@ -262,6 +274,14 @@ const REPLICATION: Layered = Layered {
 const SECONDS_TO_REPLICATE: Layered = Layered {
     api_key: &["seconds to replicate"],
     machine: &["seconds to replicate"],
+};
+const MAX_CHARTS: Layered = Layered {
+    api_key: &["default max charts"],
+    machine: &["max charts"],
+};
+const MAX_DIMENSIONS: Layered = Layered {
+    api_key: &["default max dimensions"],
+    machine: &["max dimensions"],
 };
 const REPLICATION_STEP: Layered = Layered {
     api_key: &["seconds per replication step", "replication_step"],
@@ -457,6 +477,8 @@ impl<'a> StreamConf<'a> {
                 .unwrap_or(defaults.seconds_to_replicate),
             replication_step_secs: u64_of(&REPLICATION_STEP)?
                 .unwrap_or(defaults.replication_step_secs),
+            max_charts: u64_of(&MAX_CHARTS)?.unwrap_or(DEFAULT_MAX_CHARTS),
+            max_dimensions: u64_of(&MAX_DIMENSIONS)?.unwrap_or(DEFAULT_MAX_DIMENSIONS),
         })
     }
 }
@@ -726,6 +748,8 @@ mod tests {
                 enable_replication: true,
                 seconds_to_replicate: 86_400,
                 replication_step_secs: 600,
+                max_charts: DEFAULT_MAX_CHARTS,
+                max_dimensions: DEFAULT_MAX_DIMENSIONS,
             }
         );
         assert_eq!(r.proxy_destinations(19999).unwrap()[0].host, "grandparent");

@@ -415,7 +415,7 @@ mod tests {
     fn the_fixture_exporting_conf_gives_netdatas_instances() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/exporting/exporting.conf"
+            "/../../tests/fixtures/exporting/exporting.conf"
         ))
         .unwrap();
         let cfg = Config::parse(&text, "exporting.conf").unwrap();

@@ -14,7 +14,7 @@ use tributary_exporting::encode::{ChartMeta, DimMeta, Encoder, HostMeta, Value};
 
 fn fixture(rel: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/exporting")
+        .join("../../tests/fixtures/exporting")
         .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

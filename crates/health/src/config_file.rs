@@ -11,6 +11,7 @@ use tributary_config::SimplePattern;
 use crate::duration;
 use crate::expression::Expression;
 use crate::lookup::{self, Lookup};
+use tributary_rrd::custom_vars::sanitize_name;
 
 /// Longest joined line netdata accepts.
 const MAX_LINE: usize = 4096;
@@ -226,18 +227,6 @@ fn logical_lines(text: &str) -> Vec<(usize, Result<String, String>)> {
 
 fn collapse_spaces(s: &str) -> String {
     s.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn sanitize_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn unquote(s: &str) -> String {

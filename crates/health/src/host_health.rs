@@ -438,6 +438,7 @@ impl HostHealth {
         now: i64,
     ) -> (Option<f64>, String) {
         let scope = Scope {
+            host: &self.host,
             index: &self.index,
             alarms: &self.alarms,
             alarm: i,

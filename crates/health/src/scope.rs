@@ -1,12 +1,12 @@
 //! Variable lookup for an alarm's expressions, in netdata's order: the special names
 //! (`this`, `status`, `now`, ...), then the chart scope (chart variables, its dimensions, its
-//! alarms), the family scope (charts with the same family), the host scope
-//! (`CHART.VARIABLE` by chart id or name).
+//! alarms, its custom `VARIABLE CHART`s), the family scope (charts with the same family), the
+//! host scope (custom `VARIABLE HOST`s, `CHART.VARIABLE` by chart id or name).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tributary_rrd::{Chart, ChartState};
+use tributary_rrd::{Chart, ChartState, Host};
 
 use crate::alarm::Alarm;
 use crate::expression::Variables;
@@ -63,6 +63,8 @@ impl ChartIndex {
 /// The variables seen by one alarm's expressions at one evaluation.
 #[derive(Debug)]
 pub struct Scope<'a> {
+    /// The alarm's host (its custom variables).
+    pub host: &'a Host,
     /// The index of the alarm's host.
     pub index: &'a ChartIndex,
     /// Every alarm of the host.
@@ -131,6 +133,9 @@ impl Scope<'_> {
             if let Some(v) = dim_variable(&st, name) {
                 return Some(v);
             }
+            if let Some(v) = st.vars.get(name) {
+                return Some(v);
+            }
         }
         self.alarm_on_chart(ci, name)
     }
@@ -177,6 +182,15 @@ impl Scope<'_> {
     }
 
     fn host_variable(&self, name: &str) -> Option<f64> {
+        let custom = self
+            .host
+            .vars
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name);
+        if custom.is_some() {
+            return custom;
+        }
         for (p, _) in name.match_indices('.') {
             let (chart, rest) = (&name[..p], &name[p + 1..]);
             if let Some(&ci) = self.index.by_key.get(chart)

@@ -11,7 +11,7 @@ use tributary_health::status::Status;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/health/expression-results.json"
+    "/../../tests/fixtures/health/expression-results.json"
 );
 
 /// The variables of `lab.expr` at the capture (NOW = the captured `$now`).

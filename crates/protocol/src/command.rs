@@ -20,6 +20,36 @@ pub enum ParseError {
     },
 }
 
+/// The fields of a `CHART` line (boxed in [`Command::Chart`]: the line is rare and large,
+/// and every other command stays small to move).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartLine<'a> {
+    /// `type.id`.
+    pub id: &'a str,
+    /// Name (empty / `NULL` / same as id: unnamed).
+    pub name: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Units.
+    pub units: &'a str,
+    /// Family.
+    pub family: &'a str,
+    /// Context.
+    pub context: &'a str,
+    /// `line`, `area` or `stacked`.
+    pub chart_type: &'a str,
+    /// Priority (absent: None).
+    pub priority: Option<i64>,
+    /// Update every (absent or 0: None).
+    pub update_every: Option<u32>,
+    /// Options (`obsolete detail store_first hidden`).
+    pub options: &'a str,
+    /// Plugin.
+    pub plugin: &'a str,
+    /// Module.
+    pub module: &'a str,
+}
+
 /// A command of the protocol.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command<'a> {
@@ -27,32 +57,7 @@ pub enum Command<'a> {
     Empty,
     /// `CHART type.id name title units [family [context [charttype [priority [update_every
     /// [options [plugin [module]]]]]]]]`. Absent words are empty strings.
-    Chart {
-        /// `type.id`.
-        id: &'a str,
-        /// Name (empty / `NULL` / same as id: unnamed).
-        name: &'a str,
-        /// Title.
-        title: &'a str,
-        /// Units.
-        units: &'a str,
-        /// Family.
-        family: &'a str,
-        /// Context.
-        context: &'a str,
-        /// `line`, `area` or `stacked`.
-        chart_type: &'a str,
-        /// Priority (absent: None).
-        priority: Option<i64>,
-        /// Update every (absent or 0: None).
-        update_every: Option<u32>,
-        /// Options (`obsolete detail store_first hidden`).
-        options: &'a str,
-        /// Plugin.
-        plugin: &'a str,
-        /// Module.
-        module: &'a str,
-    },
+    Chart(Box<ChartLine<'a>>),
     /// `DIMENSION id [name [algorithm [multiplier [divisor [options]]]]]`.
     Dimension {
         /// Id.
@@ -199,7 +204,7 @@ pub enum Command<'a> {
     /// `OVERWRITE labels`.
     Overwrite,
     /// Any other keyword of netdata 1.37's parser (FUNCTION, replication, ...) with its words.
-    Other(Words<'a>),
+    Other(Box<Words<'a>>),
 }
 
 /// The keywords netdata 1.37's parser accepts besides the ones with their own variant.
@@ -242,7 +247,105 @@ fn required<'a>(
 }
 
 /// Parses one line (without or with its trailing newline).
+#[inline]
 pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
+    match fast_path(line) {
+        Some(cmd) => Ok(cmd),
+        None => parse_general(line),
+    }
+}
+
+/// The lines that make up nearly all of a stream — `SET "id" = value` and `END` in their
+/// plain form — parsed without the general tokenizer. None for anything else (quotes with
+/// backslashes, extra words, other keywords): the general parser decides, so the two always
+/// agree (a property test checks it).
+#[inline]
+fn fast_path(line: &str) -> Option<Command<'_>> {
+    let b = line.as_bytes();
+    if let Some(rest) = b.strip_prefix(b"SET ") {
+        return fast_set(line, b.len() - rest.len());
+    }
+    match b {
+        b"END" | b"END\n" | b"END\r\n" => Some(Command::End),
+        _ => None,
+    }
+}
+
+#[inline]
+fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'=')
+}
+
+/// `SET` from byte `i` on: `"id" = value`, `id = value` or `id =`.
+#[inline]
+fn fast_set(line: &str, mut i: usize) -> Option<Command<'_>> {
+    let b = line.as_bytes();
+    while i < b.len() && b[i] == b' ' {
+        i += 1;
+    }
+    let (id_start, id_end);
+    if b.get(i) == Some(&b'"') {
+        i += 1;
+        id_start = i;
+        while i < b.len() && b[i] != b'"' {
+            if b[i] == b'\\' {
+                return None;
+            }
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        id_end = i;
+        i += 1;
+        if i < b.len() && !is_separator(b[i]) {
+            return None;
+        }
+    } else {
+        id_start = i;
+        while i < b.len() && !is_separator(b[i]) {
+            if b[i] == b'\\' || b[i] == b'\'' || b[i] == b'"' {
+                return None;
+            }
+            i += 1;
+        }
+        id_end = i;
+        if id_start == id_end {
+            return None;
+        }
+    }
+    while i < b.len() && is_separator(b[i]) {
+        i += 1;
+    }
+    let id = &line[id_start..id_end];
+    if i >= b.len() {
+        return Some(Command::Set { id, value: None });
+    }
+    if b[i] == b'"' || b[i] == b'\'' {
+        return None;
+    }
+    let v_start = i;
+    while i < b.len() && !is_separator(b[i]) {
+        if b[i] == b'\\' {
+            return None;
+        }
+        i += 1;
+    }
+    let value = &line[v_start..i];
+    while i < b.len() && is_separator(b[i]) {
+        i += 1;
+    }
+    if i < b.len() {
+        return None;
+    }
+    Some(Command::Set {
+        id,
+        value: Some(strtoll0(value)),
+    })
+}
+
+/// The general parser: netdata's tokenizer, then the keyword's fields.
+fn parse_general(line: &str) -> Result<Command<'_>, ParseError> {
     let w = Words::split(line);
     if w.is_empty() {
         return Ok(Command::Empty);
@@ -264,7 +367,7 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
             microseconds: parse_u64(w.get(2)),
         },
         "END" => Command::End,
-        "CHART" => Command::Chart {
+        "CHART" => Command::Chart(Box::new(ChartLine {
             id: w.opt(1).ok_or(ParseError::Missing {
                 keyword: "CHART",
                 what: "chart id",
@@ -282,7 +385,7 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
             options: w.get(10),
             plugin: w.get(11),
             module: w.get(12),
-        },
+        })),
         "DIMENSION" => Command::Dimension {
             id: w.opt(1).ok_or(ParseError::Missing {
                 keyword: "DIMENSION",
@@ -376,7 +479,7 @@ pub fn parse_line(line: &str) -> Result<Command<'_>, ParseError> {
             value: w.get(3),
         },
         "OVERWRITE" => Command::Overwrite,
-        k if OTHER_KEYWORDS.contains(&k) => Command::Other(w),
+        k if OTHER_KEYWORDS.contains(&k) => Command::Other(Box::new(w)),
         k => return Err(ParseError::UnknownKeyword(k.chars().take(64).collect())),
     };
     Ok(cmd)
@@ -388,22 +491,61 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn the_fast_path_takes_plain_lines_and_leaves_the_rest() {
+        assert_eq!(
+            fast_path("SET \"user\" = 1234"),
+            Some(Command::Set {
+                id: "user",
+                value: Some(1234)
+            })
+        );
+        assert_eq!(
+            fast_path("SET x=-5\n"),
+            Some(Command::Set {
+                id: "x",
+                value: Some(-5)
+            })
+        );
+        assert_eq!(
+            fast_path("SET x = "),
+            Some(Command::Set {
+                id: "x",
+                value: None
+            })
+        );
+        assert_eq!(fast_path("END\n"), Some(Command::End));
+        for slow in [
+            "SET \"a\\\"b\" = 1",
+            "SET \"a\"b = 1",
+            "SET x = 1 extra",
+            "SET x = \"\"",
+            "SET 'x' = 1",
+            "SET  ",
+            "BEGIN x",
+            " END",
+        ] {
+            assert_eq!(fast_path(slow), None, "{slow}");
+        }
+    }
+
+    #[test]
     fn parses_the_commands_of_the_capture() {
         let c = parse_line(
             r#"CHART "cm.abs" "" "collection math cm.abs" "units" "cm" "cm.abs" "line" 1000 1 "" "collmath" "cm""#,
         )
         .unwrap();
         match c {
-            Command::Chart {
-                id,
-                name,
-                units,
-                priority,
-                update_every,
-                plugin,
-                module,
-                ..
-            } => {
+            Command::Chart(c) => {
+                let ChartLine {
+                    id,
+                    name,
+                    units,
+                    priority,
+                    update_every,
+                    plugin,
+                    module,
+                    ..
+                } = *c;
                 assert_eq!((id, name, units), ("cm.abs", "", "units"));
                 assert_eq!((priority, update_every), (Some(1000), Some(1)));
                 assert_eq!((plugin, module), ("collmath", "cm"));
@@ -558,6 +700,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_fast_path_agrees_with_the_general_parser(
+            line in "(SET|END|SET |SE)[ =\"'\\\\a-c0-9x\r\n-]{0,24}"
+        ) {
+            if let Some(fast) = fast_path(&line) {
+                prop_assert_eq!(Ok(fast), parse_general(&line));
+            }
+        }
+
         #[test]
         fn parser_never_panics(s in "\\PC{0,300}") {
             let _ignored = parse_line(&s);

@@ -6,7 +6,9 @@ pub mod capabilities;
 pub mod command;
 pub mod frame;
 pub mod handshake;
+pub mod lines;
 pub mod words;
 
-pub use command::{Command, ParseError, parse_line};
+pub use command::{ChartLine, Command, ParseError, parse_line};
+pub use lines::{LineSplitter, Split};
 pub use words::{Words, strtoll0};

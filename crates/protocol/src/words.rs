@@ -100,6 +100,36 @@ impl<'a> Words<'a> {
 /// C's `strtoll(s, NULL, 0)`: leading spaces, sign, `0x` hex, leading-`0` octal, decimal;
 /// stops at the first invalid character; clamps to the i64 range; no digits → 0.
 pub fn strtoll0(s: &str) -> i64 {
+    if let Some(v) = plain_decimal(s.as_bytes()) {
+        return v;
+    }
+    strtoll0_general(s)
+}
+
+/// The common case of [`strtoll0`]: `-?[1-9][0-9]{0,17}` or `0`, which cannot overflow.
+#[inline]
+fn plain_decimal(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    if digits[0] == b'0' {
+        return (digits.len() == 1).then_some(0);
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(if neg { -v } else { v })
+}
+
+fn strtoll0_general(s: &str) -> i64 {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
@@ -208,6 +238,11 @@ mod tests {
         fn tokenizer_never_panics(s in "\\PC{0,200}") {
             let w = Words::split(&s);
             prop_assert!(w.len() <= MAX_WORDS);
+        }
+
+        #[test]
+        fn the_decimal_fast_path_agrees_with_the_general_parse(s in "[-+ 0-9xa]{0,22}") {
+            prop_assert_eq!(strtoll0(&s), strtoll0_general(&s));
         }
 
         #[test]

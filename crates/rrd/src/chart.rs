@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use crate::chart_file::ChartFileError;
 use crate::chart_store::ChartStore;
 use crate::collection::{self, ChartClock, DimState, DoneReport, ReplayRefusal};
+use crate::custom_vars::CustomVars;
 use crate::model::{ChartDef, DimDef};
 use crate::storage_number::{StorageNumber, unpack};
 
@@ -58,6 +59,14 @@ pub struct ChartState {
     observer: ObserverSlot,
     /// Ring position of the replicated point in progress.
     replay_entry: Option<usize>,
+    /// Custom chart variables (`VARIABLE CHART`).
+    pub vars: CustomVars,
+    /// The receiver's wall clock (µs) at the chart's last `BEGIN` or first `CHART` from a
+    /// stream or plugin (0: never): what a declared collection interval is checked against.
+    pub last_begin_received_us: i64,
+    /// The first entry the chart's sender (a child) advertised in `CHART_DEFINITION_END`
+    /// (0: none): how far back a proxy without a database can have the chart replicated.
+    pub sender_first_entry_t: i64,
 }
 
 impl Chart {
@@ -96,6 +105,9 @@ impl Chart {
                 last_done_us: 0,
                 observer,
                 replay_entry: None,
+                vars: CustomVars::default(),
+                last_begin_received_us: 0,
+                sender_first_entry_t: 0,
             }),
         }
     }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::chart::{Chart, ChartLabel, CollectionObserver, ObserverSlot};
 use crate::chart_file;
 use crate::chart_store::ChartStore;
+use crate::custom_vars::CustomVars;
 use crate::memory_mode::MemoryMode;
 use crate::model::ChartDef;
 use crate::slot_pool::SlotPool;
@@ -50,6 +51,8 @@ pub struct Host {
     spool_full_logged: AtomicBool,
     /// How complete this host's data is: what replication filled and what it could not.
     pub replication: Mutex<ReplicationStats>,
+    /// Custom host variables (`VARIABLE HOST`), shared with the host's stream sender.
+    pub vars: Arc<Mutex<CustomVars>>,
 }
 
 /// What replication did for a host received from a child (shown by the API so a user can see
@@ -96,6 +99,7 @@ impl Host {
             spool_bytes: AtomicUsize::new(0),
             spool_full_logged: AtomicBool::new(false),
             replication: Mutex::new(ReplicationStats::default()),
+            vars: Arc::new(Mutex::new(CustomVars::default())),
         }
     }
 
@@ -254,6 +258,15 @@ impl Host {
     pub fn find_chart_by_id_or_name(&self, key: &str) -> Option<Arc<Chart>> {
         self.find_chart(key)
             .or_else(|| self.charts().into_iter().find(|c| c.lock().def.name == key))
+    }
+
+    /// How many charts it has.
+    pub fn chart_count(&self) -> usize {
+        self.charts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .list
+            .len()
     }
 
     /// Every chart, in creation order.

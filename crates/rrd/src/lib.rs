@@ -13,6 +13,7 @@ pub mod chart_file;
 pub mod chart_store;
 pub mod collection;
 pub mod cursor;
+pub mod custom_vars;
 pub mod host;
 pub mod memory_mode;
 pub mod model;
@@ -22,6 +23,7 @@ pub mod storage_number;
 
 pub use chart::{Chart, ChartLabel, ChartState, CollectionObserver};
 pub use collection::ReplayRefusal;
+pub use custom_vars::{CustomVarError, CustomVars};
 pub use host::{Host, HostConfig, Hosts, ReplicationStats};
 pub use memory_mode::MemoryMode;
 pub use model::{Algorithm, ChartDef, ChartType, DimDef};

@@ -51,13 +51,8 @@ fn save_mode_stores_what_netdata_stores_and_survives_a_restart() {
         .0;
     let now_s = last_t.parse::<f64>().unwrap() as i64 + 5;
     for line in sent.lines().filter(|l| l.contains("| CHART")) {
-        if let Ok(Command::Chart {
-            id,
-            update_every,
-            options,
-            ..
-        }) = parse_line(line.split_once(" | ").unwrap().1)
-        {
+        if let Ok(Command::Chart(c)) = parse_line(line.split_once(" | ").unwrap().1) {
+            let (id, update_every, options) = (c.id, c.update_every, c.options);
             let def = ChartDef {
                 id: id.into(),
                 update_every: update_every.unwrap_or(1),
@@ -74,7 +69,7 @@ fn save_mode_stores_what_netdata_stores_and_survives_a_restart() {
         let cmd = parse_line(line.split_once(" | ").unwrap().1).unwrap();
         thread_local!(static CUR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) });
         match cmd {
-            Command::Chart { id, .. } => CUR.with(|c| *c.borrow_mut() = id.to_string()),
+            Command::Chart(line) => CUR.with(|c| *c.borrow_mut() = line.id.to_string()),
             Command::Dimension { id, .. } => {
                 let chart = CUR.with(|c| h2.find_chart(&c.borrow()).unwrap());
                 chart.lock().dimension(DimDef::new(id)).unwrap();

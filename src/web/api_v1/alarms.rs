@@ -110,6 +110,9 @@ fn chart_vars(
             &format!("{prefix}update_every"),
             st.update_every() as f64,
         );
+        for (n, v) in st.vars.iter() {
+            var(o, first, &format!("{prefix}{n}"), v);
+        }
     }
     for (n, v) in alarms {
         var(o, first, &format!("{prefix}{n}"), *v);
@@ -207,6 +210,12 @@ pub fn alarm_variables(state: &AgentState, host: &Host, params: &[(String, Strin
     string(&mut o, host.hostname());
     o.push_str(",\n\t\"host_variables\": {\n");
     let mut first = true;
+    {
+        let custom = host.vars.lock().unwrap_or_else(|p| p.into_inner());
+        for (n, v) in custom.iter() {
+            var(&mut o, &mut first, n, v);
+        }
+    }
     for ch in &charts {
         let st = ch.lock();
         let prefix = format!("{}.", st.def.id);

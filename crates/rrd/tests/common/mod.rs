@@ -36,20 +36,21 @@ pub fn replay(sent: &str, host: &Host) {
         let (ts, line) = raw.split_once(" | ").expect("timestamped line");
         let now_us = (ts.parse::<f64>().unwrap() * 1e6).round() as i64;
         match parse_line(line).unwrap_or_else(|e| panic!("{line}: {e}")) {
-            Command::Chart {
-                id,
-                name,
-                title,
-                units,
-                family,
-                context,
-                chart_type,
-                priority,
-                update_every,
-                options,
-                plugin,
-                module,
-            } => {
+            Command::Chart(line) => {
+                let tributary_protocol::ChartLine {
+                    id,
+                    name,
+                    title,
+                    units,
+                    family,
+                    context,
+                    chart_type,
+                    priority,
+                    update_every,
+                    options,
+                    plugin,
+                    module,
+                } = *line;
                 let def = ChartDef {
                     id: id.into(),
                     name: if name.is_empty() {
