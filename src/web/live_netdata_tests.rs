@@ -337,8 +337,8 @@ fn queries(last_mix: i64, last_ue2: i64) -> Vec<String> {
         .collect()
 }
 
-/// The matrix takes longer than 20 s, so the short relative windows (`after=-5`, `-10`,
-/// `-12`, `-25`) hold no data by the time they are asked (both sides answered 404, which proved
+/// The matrix takes a minute or more on a busy machine, so its relative windows of up to
+/// 40 s (`after=-5` … `-40`) would hold no data by the time they are asked (both sides answered 404, which proved
 /// nothing): they become the same window ending at the chart's last stored point.
 fn anchored(q: &str, last_mix: i64, last_ue2: i64) -> String {
     let last = if q.contains("tw.ue2") {
@@ -346,7 +346,11 @@ fn anchored(q: &str, last_mix: i64, last_ue2: i64) -> String {
     } else {
         last_mix
     };
-    for n in [5, 10, 12, 25] {
+    if q.contains("gtime=0") {
+        // the dashboards' query stays relative: it runs first
+        return q.to_string();
+    }
+    for n in [5, 10, 12, 25, 30, 40] {
         let pat = format!("after=-{n}");
         if let Some(at) = q.find(&pat) {
             let rest = &q[at + pat.len()..];
