@@ -338,8 +338,9 @@ fn queries(last_mix: i64, last_ue2: i64) -> Vec<String> {
 }
 
 /// The matrix takes a minute or more on a busy machine, so its relative windows of up to
-/// 40 s (`after=-5` … `-40`) would hold no data by the time they are asked (both sides answered 404, which proved
-/// nothing): they become the same window ending at the chart's last stored point.
+/// 40 s (`after=-5` … `-40`) would hold no data by the time they are asked (both sides
+/// answered 404, which proved nothing): they become the same window ending at the chart's
+/// last stored point.
 fn anchored(q: &str, last_mix: i64, last_ue2: i64) -> String {
     let last = if q.contains("tw.ue2") {
         last_ue2
