@@ -3,7 +3,6 @@
 //! into the response buffer), and, with `--ignored`, how long query and formatting take.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tributary_rrd::{Chart, ChartDef, DimDef, Host, HostConfig, MemoryMode};
 
@@ -101,43 +100,4 @@ fn a_600_point_query_allocates_no_more_than_a_60_point_one() {
             "{format}: {c600} heap calls for one query (a fixed number is expected)"
         );
     }
-}
-
-/// `cargo test --release --bin tributary data_path -- --ignored --nocapture`
-#[test]
-#[ignore = "a timing, not a test: run it by hand with --release"]
-fn time_a_600_point_query() {
-    let (_host, chart) = chart(10, 720);
-    let p = data::parse(
-        &params("chart=bench.c000&points=600&after=-600"),
-        START + 720,
-    );
-    let st = chart.lock();
-    let rounds = std::env::var("TRIB_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000u128);
-    let mut query_ns = 0u128;
-    let t0 = Instant::now();
-    for _ in 0..rounds {
-        let q = Instant::now();
-        let r = super::query::run(&st, &p.req).unwrap();
-        query_ns += q.elapsed().as_nanos();
-        std::hint::black_box(r);
-    }
-    let t1 = Instant::now();
-    let mut bytes = 0;
-    for _ in 0..rounds {
-        bytes = std::hint::black_box(data::render_chart("alloc", &st, &p))
-            .body
-            .len();
-    }
-    let whole = t1.elapsed().as_nanos() / rounds;
-    eprintln!(
-        "600 points x 10 dims: query {} µs, query + render {} µs ({bytes} bytes; {} ns per value); loop {} ms",
-        query_ns / rounds / 1000,
-        whole / 1000,
-        whole / 6000,
-        (t1 - t0).as_millis()
-    );
 }
