@@ -13,6 +13,11 @@
 //!   parent reads: values/s ingested and CPU seconds per million values.
 //!
 //! Prints one table with both agents and their ratio (min – median – max over the windows).
+//!
+//! `TRIB_BENCH_GROWTH=1` instead shows how a tributary parent's cost grows (issue 10): paced
+//! loads from 10 to 1,000 children and 10,000 to 1,000,000 dimensions (2,000,000 with
+//! `TRIB_BENCH_GROWTH_MAX=2000000`), each on a fresh parent with history 3600: CPU seconds per
+//! million values, and RSS per 1000 dimensions (first page of each ring) and in all.
 //! `NETDATA` selects the netdata binary (default /usr/sbin/netdata; the bench fails without it).
 
 use std::net::TcpListener;
@@ -285,8 +290,64 @@ fn mmm(v: &[f64]) -> (f64, f64, f64) {
     (s[0], s[s.len() / 2], s[s.len() - 1])
 }
 
+/// `TRIB_BENCH_GROWTH=1`: one fresh tributary parent per load, paced.
+fn growth() {
+    let max = env_u64("TRIB_BENCH_GROWTH_MAX", 1_000_000);
+    let loads: Vec<(u64, u64, u64)> = [
+        (10, 100, 10),
+        (100, 100, 10),
+        (1000, 10, 10),
+        (100, 1000, 10),
+        (200, 1000, 10),
+    ]
+    .into_iter()
+    .filter(|(c, h, d)| c * h * d <= max)
+    .collect();
+    println!(
+        "\n| children × charts × dims | dimensions | CPU s per million values (min – median – max) | RSS per 1000 dims | RSS in all |"
+    );
+    println!("|---|---|---|---|---|");
+    for (children, charts, dims) in loads {
+        let p = start_tributary();
+        let pid = p.child.id();
+        let rss0 = rss_kb(pid);
+        let (warmup, windows, window) = (15, 3, 10);
+        let load = streamgen(
+            p.port,
+            children,
+            charts,
+            dims,
+            warmup + windows * window + 2,
+            false,
+        );
+        std::thread::sleep(Duration::from_secs(warmup));
+        let per_s = (children * charts * dims) as f64;
+        let mut cpu = Vec::new();
+        for _ in 0..windows {
+            let c0 = cpu_s(pid);
+            std::thread::sleep(Duration::from_secs(window));
+            cpu.push((cpu_s(pid) - c0) / (per_s * window as f64 / 1e6));
+        }
+        let rss1 = rss_kb(pid);
+        let out = load.wait_with_output().expect("streamgen");
+        let report = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!("  {children}x{charts}x{dims}: {}", report.trim());
+        assert!(out.status.success(), "streamgen failed: {report}");
+        let (lo, med, hi) = mmm(&cpu);
+        println!(
+            "| {children} × {charts} × {dims} | {} | {lo:.3} – {med:.3} – {hi:.3} | {:.0} kB | {:.0} MB |",
+            children * charts * dims,
+            rss1.saturating_sub(rss0) as f64 / (per_s / 1000.0),
+            rss1 as f64 / 1024.0
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; this is a plain binary.
+    if env_u64("TRIB_BENCH_GROWTH", 0) == 1 {
+        return growth();
+    }
     let uname = Command::new("uname")
         .arg("-srm")
         .output()
