@@ -563,12 +563,18 @@ fn a_child_and_its_parent_both_run_the_alarm_and_the_parent_sees_the_child_stop(
     let frozen = lab_delayed(parent.port, on_parent).expect("frozen alarm still listed");
     assert_eq!(frozen["status"], "CLEAR");
     assert!(frozen["last_updated"].as_i64() <= before["last_updated"].as_i64().map(|t| t + 1));
-    let pcaps = captures(&p.join("captured.txt"));
-    assert!(
-        pcaps.iter().any(|(_, a)| a[6] == "stopped_streaming_hlab"
-            && a[9] == "CRITICAL"
-            && a[1] == "hparent"),
-        "{pcaps:?}"
+    // The notification runs after the status changed: wait for the script to have written it.
+    wait_until(
+        Duration::from_secs(20),
+        "the stopped_streaming_hlab CRITICAL notification",
+        || {
+            captures(&p.join("captured.txt"))
+                .iter()
+                .any(|(_, a)| {
+                    a[6] == "stopped_streaming_hlab" && a[9] == "CRITICAL" && a[1] == "hparent"
+                })
+                .then_some(())
+        },
     );
 }
 
