@@ -20,26 +20,14 @@
 //! million values, and RSS per 1000 dimensions (first page of each ring) and in all.
 //! `NETDATA` selects the netdata binary (default /usr/sbin/netdata; the bench fails without it).
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::{env_u64, free_port, wait_listening};
+
 const KEY: &str = "11111111-2222-3333-4444-555555555555";
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn clock_ticks() -> f64 {
     // Linux reports /proc times in USER_HZ, 100 on every architecture we run on.
@@ -76,18 +64,7 @@ struct Parent {
 
 impl Drop for Parent {
     fn drop(&mut self) {
-        let _ignored = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ignored = self.child.kill();
-        let _ignored = self.child.wait();
-        let _ignored = std::fs::remove_dir_all(&self.dir);
+        common::stop(&mut self.child, &self.dir);
     }
 }
 
@@ -95,16 +72,6 @@ fn stream_conf() -> String {
     format!(
         "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    default history = 3600\n    health enabled by default = no\n    enable replication = no\n"
     )
-}
-
-fn wait_listening(port: u16) {
-    for _ in 0..300 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("nothing listens on {port}");
 }
 
 fn start_tributary() -> Parent {

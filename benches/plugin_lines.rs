@@ -22,24 +22,12 @@
 //! Each measurement runs `TRIB_BENCH_RUNS` (3) times; the table shows min – median – max.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+mod common;
+use common::{env_u64, free_port};
 
 /// utime + stime of a whole process, seconds (USER_HZ = 100).
 fn cpu_s(pid: u32) -> f64 {
@@ -96,18 +84,7 @@ struct Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
-        let _ignored = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ignored = self.child.kill();
-        let _ignored = self.child.wait();
-        let _ignored = std::fs::remove_dir_all(&self.dir);
+        common::stop(&mut self.child, &self.dir);
     }
 }
 

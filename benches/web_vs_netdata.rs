@@ -23,6 +23,8 @@
 
 #[path = "web_vs_netdata/agents.rs"]
 mod agents;
+mod common;
+use common::env_u64;
 #[path = "web_vs_netdata/client.rs"]
 mod client;
 #[path = "web_vs_netdata/feeder.rs"]
@@ -36,13 +38,6 @@ use client::{KeepAlive, Window};
 
 const GUID: &str = "7e57b3c4-0000-4000-8000-00000000beef";
 const HOST: &str = "webbench-child";
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Rows of a JSON data answer whose first dimension has a value.
 fn valued_rows(body: &[u8]) -> usize {

@@ -2,10 +2,11 @@
 //! and the real netdata 1.37.1 (`TRIB_BENCH_ND_MODE`, default `dbengine`), each in its own
 //! temporary directory, no local collectors, health off, replication on. Killed on drop.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use crate::common::{self, free_port, wait_listening};
 
 /// The API key of the fake child.
 pub const KEY: &str = "3c2b1a09-8e7d-4c6b-9a5f-4e3d2c1b0a99";
@@ -40,36 +41,8 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
-        let _ignored = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ignored = self.child.kill();
-        let _ignored = self.child.wait();
-        let _ignored = std::fs::remove_dir_all(&self.dir);
+        common::stop(&mut self.child, &self.dir);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn wait_listening(port: u16) {
-    for _ in 0..300 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("nothing listens on {port}");
 }
 
 fn stream_conf(mode: &str) -> String {
