@@ -71,9 +71,12 @@ impl Drop for Parent {
     }
 }
 
+/// The children's database on both parents: `TRIB_BENCH_MODE` (default `ram`; `none` shows what
+/// storing costs).
 fn stream_conf() -> String {
+    let mode = std::env::var("TRIB_BENCH_MODE").unwrap_or_else(|_| "ram".into());
     format!(
-        "[{KEY}]\n    enabled = yes\n    default memory mode = ram\n    default history = 3600\n    health enabled by default = no\n    enable replication = no\n"
+        "[{KEY}]\n    enabled = yes\n    default memory mode = {mode}\n    default history = 3600\n    health enabled by default = no\n    enable replication = no\n"
     )
 }
 
