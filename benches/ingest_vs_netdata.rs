@@ -12,7 +12,8 @@
 //! * fast: `TRIB_BENCH_FAST_CHILDREN` (4) children × the same charts, sending as fast as the
 //!   parent reads: values/s ingested and CPU seconds per million values.
 //!
-//! Prints one table with both agents and their ratio (min – median – max over the windows).
+//! Prints one table with both agents and their ratio (min – median – max over the windows),
+//! and a `FIGURE` line per figure (`benches/all-figures` collects them).
 //!
 //! `TRIB_BENCH_GROWTH=1` instead shows how a tributary parent's cost grows (issue 10): paced
 //! loads from 10 to 1,000 children and 10,000 to 1,000,000 dimensions (2,000,000 with
@@ -364,5 +365,27 @@ fn main() {
     println!(
         "| wire bytes per value (LZ4, generator side) | {:.2} | {:.2} | |",
         n.wire_bytes_per_value, t.wire_bytes_per_value
+    );
+    use common::{Better, figure};
+    figure(
+        "paced ingestion, CPU s per million values",
+        &n.paced_cpu_per_m,
+        &t.paced_cpu_per_m,
+        "s",
+        Better::Lower,
+    );
+    figure(
+        "fast ingestion, CPU s per million values",
+        &[n.fast_cpu_per_m],
+        &[t.fast_cpu_per_m],
+        "s",
+        Better::Lower,
+    );
+    figure(
+        "fast ingestion, values/s",
+        &[n.fast_values_per_s],
+        &[t.fast_values_per_s],
+        "values/s",
+        Better::Higher,
     );
 }
