@@ -15,6 +15,9 @@
 //! Prints one table with both agents and their ratio (min – median – max over the windows),
 //! and a `FIGURE` line per figure (`benches/all-figures` collects them).
 //!
+//! `TRIB_BENCH_SUSTAIN=1` instead searches the largest paced load a tributary parent sustains
+//! (1 M values/s steps up to `TRIB_BENCH_SUSTAIN_MAX`, 6 M; see `sustain`).
+//!
 //! `TRIB_BENCH_GROWTH=1` instead shows how a tributary parent's cost grows (issue 10): paced
 //! loads from 10 to 1,000 children and 10,000 to 1,000,000 dimensions (2,000,000 with
 //! `TRIB_BENCH_GROWTH_MAX=2000000`), each on a fresh parent with history 3600: CPU seconds per
@@ -311,10 +314,66 @@ fn growth() {
     }
 }
 
+/// `TRIB_BENCH_SUSTAIN=1`: the largest paced load one tributary parent sustains (10-dimension
+/// charts, one collection per chart per second), from 1 M values/s up in steps of 1 M to
+/// `TRIB_BENCH_SUSTAIN_MAX` (6 M). A load is sustained when streamgen ends its run less than
+/// 1.5 s behind its schedule (a parent that does not keep up pushes back through TCP and the
+/// generator falls behind). Each load runs on a fresh parent; the search stops at the first load
+/// not sustained.
+fn sustain() {
+    let max = env_u64("TRIB_BENCH_SUSTAIN_MAX", 6_000_000);
+    let step = env_u64("TRIB_BENCH_SUSTAIN_STEP", 1_000_000);
+    let (charts, dims) = (1000u64, 10u64);
+    println!(
+        "\n| load (children × charts × dims) | values/s offered | parent CPU (cores) | CPU s per million values | generator CPU (cores) | behind at the end | RSS | sustained |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut largest = 0u64;
+    let mut load_values = step;
+    while load_values <= max {
+        let children = load_values / (charts * dims);
+        let p = start_tributary();
+        let pid = p.child.id();
+        let warmup = 20 + load_values / 250_000;
+        let window = 20;
+        let load = streamgen(p.port, children, charts, dims, warmup + window, false);
+        std::thread::sleep(Duration::from_secs(warmup));
+        let c0 = cpu_s(pid);
+        std::thread::sleep(Duration::from_secs(window));
+        let cores = (cpu_s(pid) - c0) / window as f64;
+        let rss = rss_kb(pid);
+        let out = load.wait_with_output().expect("streamgen");
+        let report = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!("  {children}x{charts}x{dims}: {}", report.trim());
+        assert!(out.status.success(), "streamgen failed: {report}");
+        let behind_ms = field(&report, "behind_ms");
+        let generator = field(&report, "generator_cpu_s") / field(&report, "seconds");
+        let ok = behind_ms < 1500.0;
+        println!(
+            "| {children} × {charts} × {dims} | {load_values} | {cores:.2} | {:.3} | {generator:.2} | {:.1} s | {:.1} GB | {} |",
+            cores / (load_values as f64 / 1e6),
+            behind_ms / 1000.0,
+            rss as f64 * 1024.0 / 1e9,
+            if ok { "yes" } else { "no" }
+        );
+        drop(p);
+        if !ok {
+            break;
+        }
+        largest = load_values;
+        load_values += step;
+    }
+    println!("largest paced load sustained: {largest} values/s (searched up to {max})");
+    println!("FIGURE\tlargest paced load sustained\t-\t{largest}\tvalues/s\thigher");
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; this is a plain binary.
     if env_u64("TRIB_BENCH_GROWTH", 0) == 1 {
         return growth();
+    }
+    if env_u64("TRIB_BENCH_SUSTAIN", 0) == 1 {
+        return sustain();
     }
     let uname = Command::new("uname")
         .arg("-srm")

@@ -39,7 +39,8 @@ fn usage() -> &'static str {
      \n\
      Streams N children x C charts x D dimensions into a netdata-protocol parent for S seconds:\n\
      paced (one collection per chart per second, the default) or --fast (as fast as the parent\n\
-     reads). Prints values sent, values/s, bytes on the wire and the generator's own CPU time.\n"
+     reads). Prints values sent, values/s, bytes on the wire, the generator's own CPU time and,\n\
+     paced, how far behind its schedule it ended (behind_ms: near 0 while the parent keeps up).\n"
 }
 
 fn parse_args() -> Result<Load, lexopt::Error> {
@@ -256,13 +257,16 @@ mod itoa_buf {
 static BYTES: AtomicU64 = AtomicU64::new(0);
 static VALUES: AtomicU64 = AtomicU64::new(0);
 
-fn run_thread(load: Arc<Load>, indexes: Vec<usize>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+/// Runs the children of one thread until `stop`; paced, returns how far behind its schedule
+/// the thread was when it stopped (ms): near 0 while the parent keeps up, growing when not.
+fn run_thread(load: Arc<Load>, indexes: Vec<usize>, stop: Arc<AtomicBool>) -> std::io::Result<u64> {
     let mut children = Vec::new();
     for i in indexes {
         children.push(Child::connect(&load, i)?);
     }
     let start = Instant::now();
     let mut second = 0u64;
+    let mut behind = Duration::ZERO;
     while !stop.load(Ordering::Relaxed) {
         for c in &mut children {
             let n = c.collect(&load)?;
@@ -272,12 +276,13 @@ fn run_thread(load: Arc<Load>, indexes: Vec<usize>, stop: Arc<AtomicBool>) -> st
             second += 1;
             let next = start + Duration::from_secs(second);
             let now = Instant::now();
+            behind = now.saturating_duration_since(next);
             if next > now {
                 std::thread::sleep(next - now);
             }
         }
     }
-    Ok(())
+    Ok(behind.as_millis() as u64)
 }
 
 /// CPU time of this process (every thread), seconds.
@@ -308,9 +313,10 @@ fn main() -> std::process::ExitCode {
     std::thread::sleep(Duration::from_secs(load.seconds));
     stop.store(true, Ordering::Relaxed);
     let mut failed = false;
+    let mut behind_ms = 0;
     for h in handles {
         match h.join() {
-            Ok(Ok(())) => {}
+            Ok(Ok(ms)) => behind_ms = behind_ms.max(ms),
             Ok(Err(e)) => {
                 eprintln!("streamgen: {e}");
                 failed = true;
@@ -323,7 +329,7 @@ fn main() -> std::process::ExitCode {
     let values = VALUES.load(Ordering::Relaxed);
     let bytes = BYTES.load(Ordering::Relaxed);
     println!(
-        "streamgen: children={} charts={} dims={} mode={} compression={} seconds={elapsed:.1} values={values} values_per_s={:.0} wire_bytes={bytes} bytes_per_value={:.2} generator_cpu_s={cpu:.3}",
+        "streamgen: children={} charts={} dims={} mode={} compression={} seconds={elapsed:.1} values={values} values_per_s={:.0} wire_bytes={bytes} bytes_per_value={:.2} generator_cpu_s={cpu:.3} behind_ms={behind_ms}",
         load.children,
         load.charts,
         load.dims,

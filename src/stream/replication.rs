@@ -176,12 +176,17 @@ fn write_points(out: &mut Vec<u8>, chart: &ChartState, after: i64, before: i64, 
     // Slot times are `last - k·ue`; the first one after `after`:
     let back = (last - after - 1).max(0) / ue;
     let mut t = last - back * ue;
+    // One sequential reader per dimension: each sealed page is decoded once.
+    let mut cursors: Vec<_> = (0..chart.dims().len()).map(|d| chart.cursor(d)).collect();
+    let mut samples = vec![None; cursors.len()];
     while t <= before {
-        let any = (0..chart.dims().len()).any(|d| chart.sample_at(d, t).is_some_and(exists));
-        if any {
+        for (s, c) in samples.iter_mut().zip(&mut cursors) {
+            *s = c.sample_at(t).filter(|&s| exists(s));
+        }
+        if samples.iter().any(Option::is_some) {
             let _infallible = writeln!(out, "RBEGIN '' {} {t} {now}", t - ue);
-            for (i, d) in chart.dims().iter().enumerate() {
-                match chart.sample_at(i, t).filter(|&s| exists(s)) {
+            for (d, sample) in chart.dims().iter().zip(&samples) {
+                match *sample {
                     Some(s) => {
                         let _infallible = writeln!(
                             out,

@@ -52,8 +52,9 @@ pub fn stored_value(
     let mut sum = 0.0;
     let mut count = 0u32;
     let mut t = a;
+    let mut cursor = st.cursor(dim);
     while t <= b {
-        if let Some(v) = st.value_at(dim, t)
+        if let Some(v) = cursor.value_at(t)
             && !v.is_nan()
         {
             sum += v;

@@ -101,8 +101,9 @@ pub fn run(
         }
         scratch.clear();
         let mut t = after;
+        let mut cursor = chart.cursor(i);
         while t <= before {
-            match chart.value_at(i, t) {
+            match cursor.value_at(t) {
                 Some(v) if !v.is_nan() => scratch.push(if o.absolute { v.abs() } else { v }),
                 _ if o.null2zero => scratch.push(0.0),
                 _ => {}

@@ -1,8 +1,10 @@
 //! Memory per stored sample, measured: the resident anonymous memory (`RssAnon` of
 //! /proc/self/status) of this process while a `ram` host with 1,000 charts × 10 dimensions
 //! (10,000 dimensions, history 3600 → rings of 4096 slots) is filled by simulated per-second
-//! collections, compared with the theory (4 bytes per sample, rings carved out of 16 MiB pool
-//! blocks committed by the kernel only when written).
+//! collections, compared with netdata's ram mode (4 bytes per sample). tributary's rings are
+//! compressed pages of 128 samples (`paged_ring`), so what a sample costs depends on the values:
+//! the default pattern is half sawtooth gauges, half steady counters; `TRIBUTARY_BENCH_PATTERN=
+//! noise` stores pseudo-random values (the worst case: pages stay raw).
 //!
 //! `cargo bench -p tributary-rrd --bench memory_per_sample`
 //! (`TRIBUTARY_BENCH_DIMS=N` changes the number of dimensions, a multiple of 10.)
@@ -31,14 +33,19 @@ fn rss_anon() -> u64 {
         * 1024
 }
 
-fn collect(charts: &[Arc<Chart>], k: i64) {
+fn collect(charts: &[Arc<Chart>], k: i64, noise: bool) {
     let now = START_US + k * USEC;
     for (c, chart) in charts.iter().enumerate() {
         let mut st = chart.lock();
         st.begin(now, 0);
         for d in 0..DIMS_PER_CHART {
             let seed = (c * DIMS_PER_CHART + d) as i64;
-            let v = if d % 2 == 0 {
+            let v = if noise {
+                let mut x = (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seed as u64;
+                x ^= x >> 29;
+                x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                (x >> 40) as i64
+            } else if d % 2 == 0 {
                 (k * 31 + seed * 17) % 1000
             } else {
                 k * (100 + seed)
@@ -68,15 +75,18 @@ fn main() {
     let created = rss_anon();
     let entries = host.entries();
     let ring = (entries * 4) as f64;
-    let reserved = host.pool_blocks() as f64 * 16.0 * MIB;
+    let noise = std::env::var("TRIBUTARY_BENCH_PATTERN").is_ok_and(|p| p == "noise");
 
     println!(
-        "memory per sample — ram host, {n_charts} charts x {DIMS_PER_CHART} = {dims} dimensions, history {HISTORY} -> {entries} slots per ring"
+        "memory per sample — ram host, {n_charts} charts x {DIMS_PER_CHART} = {dims} dimensions, history {HISTORY} -> {entries} slots per ring, values: {}",
+        if noise {
+            "noise"
+        } else {
+            "sawtooth gauges and steady counters"
+        }
     );
     println!(
-        "  pool: {} blocks of 16 MiB = {:.1} MiB reserved; ring {} B = {:.1} KiB per dimension; theory for full rings: {:.1} MiB",
-        host.pool_blocks(),
-        reserved / MIB,
+        "  netdata's ram ring: {} B = {:.1} KiB per dimension; for full rings: {:.1} MiB",
         entries * 4,
         ring / KIB,
         ring * dims as f64 / MIB
@@ -88,19 +98,19 @@ fn main() {
     );
     let at_creation = created.saturating_sub(base) as f64;
     println!(
-        "  ram host created, nothing stored yet: RssAnon +{:.1} MiB = {:.0} B per dimension ({:.0}% of the rings already committed{})",
+        "  ram host created, nothing stored yet: RssAnon +{:.1} MiB = {:.0} B per dimension",
         at_creation / MIB,
         at_creation / dims as f64,
-        100.0 * (at_creation - bookkeeping as f64).max(0.0) / (ring * dims as f64),
-        if at_creation - bookkeeping as f64 > 0.5 * ring * dims as f64 {
-            ": new rings are filled with the empty-slot marker, which touches every page"
-        } else {
-            ""
-        }
     );
     println!(
-        "  {:>8} {:>12} {:>14} {:>16} {:>18} {:>18}",
-        "seconds", "samples/dim", "host MiB", "theory 4B MiB", "host B/sample", "rings B/sample"
+        "  {:>8} {:>12} {:>14} {:>16} {:>18} {:>18} {:>16}",
+        "seconds",
+        "samples/dim",
+        "host MiB",
+        "netdata 4B MiB",
+        "host B/sample",
+        "rings B/sample",
+        "pages heap MiB"
     );
     // The first collection of a chart stores nothing (netdata waits for a second one), so
     // after k collections every dimension holds k - 1 samples (at most `entries`).
@@ -109,20 +119,21 @@ fn main() {
     let t0 = Instant::now();
     for &until in &checkpoints {
         while k < until {
-            collect(&charts, k);
+            collect(&charts, k, noise);
             k += 1;
         }
         let stored = ((k - 1) as usize).min(entries);
         let host_bytes = rss_anon().saturating_sub(base) as f64;
         let samples = (dims * stored) as f64;
         println!(
-            "  {:>8} {:>12} {:>14.1} {:>16.1} {:>18.2} {:>18.2}",
+            "  {:>8} {:>12} {:>14.1} {:>16.1} {:>18.2} {:>18.2} {:>16.1}",
             k,
             stored,
             host_bytes / MIB,
             samples * 4.0 / MIB,
             host_bytes / samples,
-            (host_bytes - bookkeeping as f64) / samples
+            (host_bytes - bookkeeping as f64) / samples,
+            host.sample_bytes() as f64 / MIB
         );
     }
     let elapsed = t0.elapsed();
@@ -138,11 +149,17 @@ fn main() {
     );
     drop(first);
     println!(
-        "  rings resident at the end: {:.1} MiB = {:.1} KiB per dimension = {:.2} B per slot (ring {:.1} KiB, 4 B per slot)",
+        "  rings resident at the end: {:.1} MiB = {:.2} KiB per dimension = {:.2} B per slot (netdata's ring {:.1} KiB, 4 B per slot)",
         full / MIB,
         full / dims as f64 / KIB,
         full / (dims * entries) as f64,
         ring / KIB
+    );
+    let total = full + bookkeeping as f64;
+    println!(
+        "  host with full rings, bookkeeping included: {:.2} MB per 1000 dimensions (netdata ram: {:.2} MB of rings alone)",
+        total / dims as f64 * 1000.0 / 1e6,
+        ring * 1000.0 / 1e6
     );
     println!(
         "  (collecting {values:.0} values took {:.2} s: {:.1} ns per value)",

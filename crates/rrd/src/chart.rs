@@ -301,10 +301,21 @@ impl ChartState {
         crate::cursor::SampleCursor::new(self, dim)
     }
 
-    /// The raw sample at ring position `entry` of dimension `dim` (`dim` must exist).
+    /// The raw sample at ring position `entry` of dimension `dim` (`dim` must exist), sealed
+    /// pages decoded through a sequential reader's `cache`.
     #[inline]
-    pub(crate) fn read_entry(&self, dim: usize, entry: usize) -> StorageNumber {
-        self.store.read(self.dims[dim].slot, entry)
+    pub(crate) fn read_entry_cached(
+        &self,
+        dim: usize,
+        entry: usize,
+        cache: &mut crate::paged_ring::PageCache,
+    ) -> StorageNumber {
+        self.store.read_cached(self.dims[dim].slot, entry, cache)
+    }
+
+    /// Heap bytes of this chart's stored samples (`ram`/`save`).
+    pub fn sample_bytes(&self) -> usize {
+        self.store.sample_bytes()
     }
 
     /// The value of dimension `dim` at slot time `t`: `None` outside the stored window, NaN for

@@ -1,13 +1,11 @@
-//! Where one chart's samples live, per memory mode: nowhere (`none`), in rings from the host's
-//! [`SlotPool`] (`ram`, and `save` which also writes a [`chart_file`] image at exit), or in a
+//! Where one chart's samples live, per memory mode: nowhere (`none`), in compressed
+//! [`PagedRing`]s (`ram`, and `save` which also writes a [`chart_file`] image at exit), or in a
 //! memory-mapped [`chart_file`] (`map`: the kernel keeps the file current, so a `kill -9` loses
 //! at most the collection in progress).
 
+use memmap2::MmapMut;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use memmap2::MmapMut;
 
 use crate::chart_file::{
     self, ChartFileError, DimEntry, FileHeader, HEADER_SIZE, data_offset, decode_dim,
@@ -15,7 +13,7 @@ use crate::chart_file::{
 };
 use crate::collection::{ChartClock, DimState, SlotWriter, collected_max};
 use crate::memory_mode::MemoryMode;
-use crate::slot_pool::{SlotPool, SlotRange};
+use crate::paged_ring::{PageCache, PagedRing};
 use crate::storage_number::{SN_EMPTY_SLOT, StorageNumber};
 
 /// What a file on disk said about the chart when it was opened.
@@ -39,9 +37,8 @@ pub enum ChartStore {
 /// Rings in memory; `path` is set in `save` mode.
 #[derive(Debug)]
 pub struct MemoryStore {
-    pool: Arc<SlotPool>,
     entries: usize,
-    rings: Vec<SlotRange>,
+    rings: Vec<PagedRing>,
     ids: Vec<DimEntry>,
     path: Option<PathBuf>,
 }
@@ -91,7 +88,6 @@ impl ChartStore {
     /// `on_corrupt`) and the chart starts empty. A file older than its ring is started over.
     pub fn open(
         mode: MemoryMode,
-        pool: &Arc<SlotPool>,
         path: Option<&Path>,
         entries: usize,
         update_every: u32,
@@ -128,7 +124,6 @@ impl ChartStore {
             MemoryMode::None => (ChartStore::None, None),
             MemoryMode::Ram | MemoryMode::Save => {
                 let mut store = MemoryStore {
-                    pool: Arc::clone(pool),
                     entries,
                     rings: Vec::new(),
                     ids: Vec::new(),
@@ -142,7 +137,7 @@ impl ChartStore {
                     let data = data_offset(h.dim_capacity as usize);
                     for i in 0..h.dim_count as usize {
                         store.ids.push(decode_dim(&buf, i));
-                        let ring = pool.alloc(entries);
+                        let mut ring = PagedRing::new(entries);
                         let at = data + i * entries * 4;
                         for (e, b) in buf[at..at + entries * 4].chunks_exact(4).enumerate() {
                             ring.set(e, u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
@@ -204,7 +199,7 @@ impl ChartStore {
                         restored: Some((e.last_collected, e.collected_max)),
                     });
                 }
-                m.rings.push(m.pool.alloc(m.entries));
+                m.rings.push(PagedRing::new(m.entries));
                 m.ids.push(DimEntry::for_id(id));
                 Ok(DimSlot {
                     slot: m.rings.len() - 1,
@@ -222,6 +217,28 @@ impl ChartStore {
             ChartStore::None => SN_EMPTY_SLOT,
             ChartStore::Memory(m) => m.rings.get(slot).map_or(SN_EMPTY_SLOT, |r| r.get(entry)),
             ChartStore::Mapped(m) => m.read(slot, entry),
+        }
+    }
+
+    /// The sample of ring `slot` at position `entry`, decoding sealed pages through `cache` (a
+    /// sequential reader's, used for this one ring while the chart stays locked).
+    #[inline]
+    pub fn read_cached(&self, slot: usize, entry: usize, cache: &mut PageCache) -> StorageNumber {
+        match self {
+            ChartStore::None => SN_EMPTY_SLOT,
+            ChartStore::Memory(m) => m
+                .rings
+                .get(slot)
+                .map_or(SN_EMPTY_SLOT, |r| r.get_cached(entry, cache)),
+            ChartStore::Mapped(m) => m.read(slot, entry),
+        }
+    }
+
+    /// Heap bytes of the stored samples (`ram`/`save`; 0 for `none` and `map`).
+    pub fn sample_bytes(&self) -> usize {
+        match self {
+            ChartStore::Memory(m) => m.rings.iter().map(PagedRing::heap_bytes).sum(),
+            _ => 0,
         }
     }
 
@@ -252,9 +269,8 @@ impl ChartStore {
                 for (i, (e, ring)) in ids.iter().zip(&m.rings).enumerate() {
                     encode_dim(e, i, &mut buf);
                     let at = data + i * m.entries * 4;
-                    for (k, chunk) in buf[at..at + m.entries * 4].chunks_exact_mut(4).enumerate() {
-                        chunk.copy_from_slice(&ring.get(k).to_le_bytes());
-                    }
+                    let image = &mut buf[at..at + m.entries * 4];
+                    ring.for_each(|k, v| image[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes()));
                 }
                 chart_file::write_atomically(&path, &buf)
             }
@@ -411,7 +427,7 @@ impl SlotWriter for ChartStore {
         match self {
             ChartStore::None => {}
             ChartStore::Memory(m) => {
-                if let Some(r) = m.rings.get(slot) {
+                if let Some(r) = m.rings.get_mut(slot) {
                     r.set(entry, value);
                 }
             }

@@ -3,7 +3,8 @@
 //! query reading 600 points pays the divisions of locating a slot once instead of per point.
 
 use crate::chart::ChartState;
-use crate::storage_number::StorageNumber;
+use crate::paged_ring::PageCache;
+use crate::storage_number::{StorageNumber, unpack};
 
 /// A reader of one dimension's samples, fastest when asked for times `update_every` apart.
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub struct SampleCursor<'a> {
     entries: usize,
     /// The last time answered inside `[lo, hi]` and its ring position.
     prev: Option<(i64, usize)>,
+    /// The sealed page decoded last.
+    cache: PageCache,
 }
 
 impl<'a> SampleCursor<'a> {
@@ -46,6 +49,7 @@ impl<'a> SampleCursor<'a> {
             ue,
             entries: clock.entries.max(1),
             prev: None,
+            cache: PageCache::default(),
         }
     }
 
@@ -74,7 +78,17 @@ impl<'a> SampleCursor<'a> {
             }
         };
         self.prev = Some((t, entry));
-        Some(self.chart.read_entry(self.dim, entry))
+        Some(
+            self.chart
+                .read_entry_cached(self.dim, entry, &mut self.cache),
+        )
+    }
+
+    /// The value at slot time `t` (exactly [`ChartState::value_at`]: `None` outside the stored
+    /// window, NaN for an empty slot).
+    #[inline]
+    pub fn value_at(&mut self, t: i64) -> Option<f64> {
+        self.sample_at(t).map(unpack)
     }
 }
 

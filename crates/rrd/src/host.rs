@@ -1,6 +1,6 @@
 //! A host: one machine whose metrics this agent keeps — localhost, or a child received over a
-//! stream. Each host has its own memory mode and history (a parent needs that), its own sample
-//! pool and, for `save`/`map`, its own directory `CACHE/MACHINE_GUID/`.
+//! stream. Each host has its own memory mode and history (a parent needs that), its own
+//! storage and, for `save`/`map`, its own directory `CACHE/MACHINE_GUID/`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,7 +13,6 @@ use crate::chart_store::ChartStore;
 use crate::custom_vars::CustomVars;
 use crate::memory_mode::MemoryMode;
 use crate::model::ChartDef;
-use crate::slot_pool::SlotPool;
 
 /// What a host is created with.
 #[derive(Debug, Clone)]
@@ -38,7 +37,6 @@ pub struct HostConfig {
 #[derive(Debug)]
 pub struct Host {
     config: HostConfig,
-    pool: Arc<SlotPool>,
     charts: RwLock<ChartIndex>,
     observer: ObserverSlot,
     /// Host labels (LABEL lines / `_os_name` and friends).
@@ -91,7 +89,6 @@ impl Host {
     pub fn new(config: HostConfig) -> Host {
         Host {
             config,
-            pool: SlotPool::new(),
             charts: RwLock::new(ChartIndex::default()),
             observer: Arc::new(RwLock::new(None)),
             labels: RwLock::new(Vec::new()),
@@ -199,7 +196,6 @@ impl Host {
             .filter(|_| mode == self.config.memory_mode);
         let (store, restored) = ChartStore::open(
             mode,
-            &self.pool,
             path.as_deref(),
             entries,
             def.update_every.max(1),
@@ -278,9 +274,9 @@ impl Host {
             .clone()
     }
 
-    /// Number of large memory blocks holding this host's rings.
-    pub fn pool_blocks(&self) -> usize {
-        self.pool.blocks()
+    /// Heap bytes holding this host's stored samples (`ram`/`save`: open and sealed pages).
+    pub fn sample_bytes(&self) -> usize {
+        self.charts().iter().map(|c| c.lock().sample_bytes()).sum()
     }
 
     /// Writes every chart of a `save` host (flushes a `map` host); errors are logged.

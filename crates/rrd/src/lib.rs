@@ -18,7 +18,8 @@ pub mod host;
 pub mod memory_mode;
 pub mod model;
 pub mod number_format;
-pub mod slot_pool;
+pub mod page_codec;
+pub mod paged_ring;
 pub mod storage_number;
 
 pub use chart::{Chart, ChartLabel, ChartState, CollectionObserver};

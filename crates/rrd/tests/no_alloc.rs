@@ -2,13 +2,20 @@
 //! counting global allocator: once the charts and dimensions exist, steady-state
 //! `lock → begin → set… → done` cycles must not allocate, reallocate or free at all, in every
 //! memory mode that keeps memory (ram, save, map) and in none.
+//!
+//! `ram` and `save` keep compressed pages: while a ring fills its first turn, sealing a page may
+//! grow the ring's page store (at most one heap call per sealed page, checked). Once the ring
+//! has turned, a sealed page replaces a page of the same ring; the store grows (by at least one
+//! raw page) only when the ring's pages became less compressible than ever before — rare, and
+//! never per value: the test's values are chosen to compress badly and unevenly, and allow one
+//! heap call per 10 rings in 300 collections (0 in `none` and `map`).
 
 use std::sync::Arc;
 
 #[path = "../../../tests/support/counting_alloc.rs"]
 mod counting_alloc;
 
-use counting_alloc::heap_calls;
+use counting_alloc::{BACKTRACES, heap_calls};
 use tributary_rrd::{Algorithm, Chart, ChartDef, DimDef, Host, HostConfig, MemoryMode};
 
 const USEC: i64 = 1_000_000;
@@ -71,6 +78,9 @@ fn cycle(charts: &[Arc<Chart>], k: i64) {
 }
 
 fn check(mode: MemoryMode, cache_dir: Option<std::path::PathBuf>) {
+    if std::env::var_os("TRIBUTARY_ALLOC_BACKTRACE").is_some() {
+        BACKTRACES.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let host = Host::new(HostConfig {
         hostname: "alloc".into(),
         machine_guid: "11111111-2222-3333-4444-555555555555".into(),
@@ -84,16 +94,35 @@ fn check(mode: MemoryMode, cache_dir: Option<std::path::PathBuf>) {
     for k in 0..5 {
         cycle(&charts, k);
     }
-    // 300 cycles: the 60-slot (ram: 1024-slot) rings wrap, counters reset three times.
-    let calls = heap_calls(|| {
-        for k in 5..305 {
+    // The first turn of the rings (ram: 1024 slots; save and map: 60), of the charts that
+    // store every other second too.
+    let entries = charts[0].lock().clock().entries as i64;
+    let filling = heap_calls(|| {
+        for k in 5..2 * entries + 5 {
             cycle(&charts, k);
         }
     });
-    assert_eq!(
-        calls,
-        0,
-        "{mode}: {calls} heap calls in 300 steady-state collections of {} values",
+    let pages = (entries as usize).div_ceil(tributary_rrd::page_codec::PAGE_SLOTS);
+    // Charts storing every second turned their rings twice in that time: 2 seals per page.
+    assert!(
+        filling as usize <= charts.len() * DIMS * pages * 2,
+        "{mode}: {filling} heap calls while {} rings of {pages} pages filled",
+        charts.len() * DIMS
+    );
+    // 300 cycles: the rings wrap again, counters reset three times.
+    let start = 2 * entries + 5;
+    let calls = heap_calls(|| {
+        for k in start..start + 300 {
+            cycle(&charts, k);
+        }
+    });
+    let allowed = match mode {
+        MemoryMode::Ram | MemoryMode::Save => (charts.len() * DIMS / 10) as u64,
+        _ => 0,
+    };
+    assert!(
+        calls <= allowed,
+        "{mode}: {calls} heap calls in 300 steady-state collections of {} values (allowed {allowed})",
         300 * charts.len() * DIMS
     );
     // ... and the values are really stored

@@ -375,8 +375,9 @@ fn window_value(
     }
     let (mut total, mut n) = (0.0, 0u32);
     let mut t = a;
+    let mut cursor = st.cursor(dim);
     while t <= b {
-        if let Some(v) = st.value_at(dim, t).filter(|v| v.is_finite()) {
+        if let Some(v) = cursor.value_at(t).filter(|v| v.is_finite()) {
             total += v;
             n += 1;
         }
