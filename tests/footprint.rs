@@ -81,3 +81,29 @@ fn a_headless_collector_streams_everything_in_less_than_4_mb() {
         "RSS {rss} kB (PSS {pss} kB) is over {MAX_RSS_KB} kB for {dims} dimensions"
     );
 }
+
+#[test]
+fn the_headless_build_refuses_a_web_server_and_says_why() {
+    let binary = release_binary();
+    let dir = crate::support::TempDir::new("headless-web");
+    let d = dir.path().display().to_string();
+    let mut cmd = std::process::Command::new(&binary);
+    cmd.args(["-D", "-i", "127.0.0.1", "-p", "0"]);
+    for (s, k, v) in [
+        ("directories", "config", d.clone()),
+        ("directories", "lib", format!("{d}/lib")),
+        ("directories", "cache", format!("{d}/cache")),
+        ("directories", "log", d.clone()),
+        ("logs", "error", "stderr".to_string()),
+    ] {
+        cmd.args(["-W", "set", s, k, &v]);
+    }
+    // `[web] mode` is left at its default (multi-threaded): this binary has no web server.
+    let out = cmd.output().expect("run the headless binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("built without its web server") && stderr.contains("[web] mode = none"),
+        "{stderr}"
+    );
+}
