@@ -318,6 +318,11 @@ impl ChartState {
         self.store.sample_bytes()
     }
 
+    /// Bytes of this chart's sealed (compressed) pages and the samples in them.
+    pub fn sealed_samples(&self) -> (usize, usize) {
+        self.store.sealed()
+    }
+
     /// The value of dimension `dim` at slot time `t`: `None` outside the stored window, NaN for
     /// an empty slot.
     pub fn value_at(&self, dim: usize, t: i64) -> Option<f64> {

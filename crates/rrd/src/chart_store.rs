@@ -242,6 +242,18 @@ impl ChartStore {
         }
     }
 
+    /// Bytes of sealed (compressed) pages and the samples in them (`ram`/`save`).
+    pub fn sealed(&self) -> (usize, usize) {
+        match self {
+            ChartStore::Memory(m) => m
+                .rings
+                .iter()
+                .map(PagedRing::sealed)
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            _ => (0, 0),
+        }
+    }
+
     /// Called after every collection: `map` mode refreshes the file's header and directory.
     pub fn after_done(&mut self, clock: &ChartClock, dims: &[DimState]) {
         if let ChartStore::Mapped(m) = self {

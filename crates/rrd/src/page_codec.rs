@@ -16,7 +16,8 @@
 //! | `10` | 7 bits | `dod` in −64..=63 |
 //! | `110` | 12 bits | `dod` in −2048..=2047 |
 //! | `1110` | 20 bits | `dod` in −524288..=524287 |
-//! | `1111` | 32 bits | the sample itself |
+//! | `11110` | 25 bits | `dod` in −16777216..=16777215 (a 24-bit mantissa's jumps) |
+//! | `11111` | 32 bits | the sample itself |
 //!
 //! Bits are written most significant first; the last byte is padded with zeros. Encoding writes
 //! into a caller's fixed buffer and decoding into a caller's slice: no allocation.
@@ -99,16 +100,16 @@ impl BitReader<'_> {
         (self.acc >> self.have) & ((1u64 << n) - 1)
     }
 
-    /// Counts leading one bits, at most 4 (the prefix of a sample).
+    /// Counts leading one bits, at most 5 (the prefix of a sample).
     #[inline]
     fn prefix(&mut self) -> u32 {
-        if self.have < 4 {
+        if self.have < 5 {
             self.refill();
         }
-        let top = ((self.acc >> (self.have - 4)) & 0xf) as u32;
-        let ones = (top << 28).leading_ones().min(4);
-        // The prefix is `ones` one bits plus a terminating zero (none after four ones).
-        self.have -= (ones + 1).min(4);
+        let top = ((self.acc >> (self.have - 5)) & 0x1f) as u32;
+        let ones = (top << 27).leading_ones().min(5);
+        // The prefix is `ones` one bits plus a terminating zero (none after five ones).
+        self.have -= (ones + 1).min(5);
         ones
     }
 }
@@ -152,7 +153,8 @@ fn encode_dod(samples: &[u32], out: &mut [u8]) -> Option<usize> {
             -64..=63 => w.push(0b10, 2) && w.push(dod as u64, 7),
             -2048..=2047 => w.push(0b110, 3) && w.push(dod as u64, 12),
             -524_288..=524_287 => w.push(0b1110, 4) && w.push(dod as u64, 20),
-            _ => w.push(0b1111, 4) && w.push(u64::from(s), 32),
+            -16_777_216..=16_777_215 => w.push(0b11110, 5) && w.push(dod as u64, 25),
+            _ => w.push(0b11111, 5) && w.push(u64::from(s), 32),
         };
         if !ok {
             return None;
@@ -218,6 +220,10 @@ fn decode_dod(body: &[u8], out: &mut [u32]) {
             }
             3 => {
                 delta += sign_extend(r.bits(20), 20);
+                prev.wrapping_add(delta as u32)
+            }
+            4 => {
+                delta += sign_extend(r.bits(25), 25);
                 prev.wrapping_add(delta as u32)
             }
             _ => r.bits(32) as u32,

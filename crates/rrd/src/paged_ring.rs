@@ -164,6 +164,15 @@ impl PagedRing {
         self.open.len() * 4 + self.ends.len() * 4 + self.bytes.capacity()
     }
 
+    /// Bytes of the sealed pages and the number of samples they hold.
+    pub fn sealed(&self) -> (usize, usize) {
+        let samples = (0..self.ends.len())
+            .filter(|&p| !self.sealed_range(p).is_empty())
+            .map(|p| self.page_len(p))
+            .sum();
+        (self.bytes.len(), samples)
+    }
+
     /// Seals the open page and opens `page`.
     #[cold]
     fn switch_to(&mut self, page: usize) {
