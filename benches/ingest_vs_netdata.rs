@@ -12,7 +12,8 @@
 //! * fast: `TRIB_BENCH_FAST_CHILDREN` (4) children × the same charts, sending as fast as the
 //!   parent reads: values/s ingested and CPU seconds per million values.
 //!
-//! Prints one table with both agents and their ratio (min – median – max over the windows).
+//! Prints one table with both agents and their ratio (min – median – max over the windows),
+//! and a `FIGURE` line per figure (`benches/all-figures` collects them).
 //!
 //! `TRIB_BENCH_SUSTAIN=1` instead searches the largest paced load a tributary parent sustains
 //! (1 M values/s steps up to `TRIB_BENCH_SUSTAIN_MAX`, 6 M; see `sustain`).
@@ -366,7 +367,7 @@ fn sustain() {
         load_values += step;
     }
     println!("largest paced load sustained: {largest} values/s (searched up to {max})");
-    println!("FIGURE\tlargest_paced_load_values_per_s\t-\t{largest}\tvalues/s");
+    println!("FIGURE\tlargest paced load sustained\t-\t{largest}\tvalues/s\thigher");
 }
 
 fn main() {
@@ -426,5 +427,27 @@ fn main() {
     println!(
         "| wire bytes per value (LZ4, generator side) | {:.2} | {:.2} | |",
         n.wire_bytes_per_value, t.wire_bytes_per_value
+    );
+    use common::{Better, figure};
+    figure(
+        "paced ingestion, CPU s per million values",
+        &n.paced_cpu_per_m,
+        &t.paced_cpu_per_m,
+        "s",
+        Better::Lower,
+    );
+    figure(
+        "fast ingestion, CPU s per million values",
+        &[n.fast_cpu_per_m],
+        &[t.fast_cpu_per_m],
+        "s",
+        Better::Lower,
+    );
+    figure(
+        "fast ingestion, values/s",
+        &[n.fast_values_per_s],
+        &[t.fast_values_per_s],
+        "values/s",
+        Better::Higher,
     );
 }

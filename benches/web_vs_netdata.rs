@@ -11,7 +11,8 @@
 //! Measuring windows alternate between the agents (tributary, netdata, tributary, …) so that
 //! the machine's noise hits both alike; each window gives requests/s, median and p99 latency
 //! and the agent's CPU per request (on-CPU time of all its threads, `/proc/PID/task/*/schedstat`).
-//! Prints one table: min – median – max over the windows, and the ratio of each adjacent pair.
+//! Prints one table: min – median – max over the windows, and the ratio of each adjacent pair,
+//! and a `FIGURE` line per request (`benches/all-figures`).
 //!
 //! `cargo bench --bench web_vs_netdata`
 //!
@@ -229,6 +230,17 @@ fn main() {
             fmt3(&pair(|w| w.rps, false), 2),
             fmt3(&pair(|w| w.p50_us, true), 2),
             fmt3(&pair(|w| w.cpu_us_per_req, true), 2),
+        );
+    }
+    // Machine-readable lines for `benches/all-figures`.
+    for (r, (what, _)) in requests.iter().enumerate() {
+        let rps = |i: usize| results[r][i].iter().map(|w| w.rps).collect::<Vec<f64>>();
+        common::figure(
+            &format!("{what} requests/s (1 keep-alive connection)"),
+            &rps(1),
+            &rps(0),
+            "req/s",
+            common::Better::Higher,
         );
     }
 }

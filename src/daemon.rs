@@ -17,7 +17,9 @@ use crate::logging;
 use crate::settings::{Settings, WebMode};
 
 /// What every part of the running agent shares.
+// Without the web server (no receiver, no API) the parent's side of this state goes unread.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "web"), allow(dead_code))]
 pub struct AgentState {
     /// Every host whose database this agent keeps.
     pub hosts: Hosts,
@@ -30,6 +32,7 @@ pub struct AgentState {
     /// netdata.conf's defaults for received hosts (history, memory mode, health, replication).
     pub receiver_defaults: tributary_config::ReceiverDefaults,
     /// The children streaming into this agent now.
+    #[cfg(feature = "web")]
     pub receivers: crate::stream::receiver::Receivers,
     /// `[directories] cache`, for received hosts in `save`/`map` mode.
     pub cache_dir: Option<PathBuf>,
@@ -38,16 +41,19 @@ pub struct AgentState {
     /// `[web] allow streaming from`: client IPs that may stream into this agent.
     pub allow_streaming: tributary_config::SimplePattern,
     /// `[web] accept a streaming request every seconds`.
+    #[cfg(feature = "web")]
     pub stream_rate: crate::stream::receiver::AcceptRate,
     /// Per received host: replication passed through this agent when it has no database.
     pub relays: crate::stream::relay::Relays,
     /// `[web] gzip compression level` when gzip is enabled.
     pub gzip_level: Option<u32>,
     /// `[web] ssl certificate` / `ssl key`: the listener's TLS, and whether it is forced.
+    #[cfg(feature = "web")]
     pub tls: Option<crate::tls::ListenerTls>,
     /// Machine GUIDs of received hosts this agent forwards to its own parent (proxy).
     pub proxied: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Health: alarms of every host with health enabled.
+    #[cfg(feature = "health")]
     pub health: crate::health::AgentHealth,
     /// `[directories] web`: a directory served instead of tributary's own dashboard.
     pub web_dir: Option<PathBuf>,
@@ -74,6 +80,7 @@ pub fn load_config(args: &Args) -> anyhow::Result<Config> {
 
 /// The listener's TLS from `[web] ssl certificate` and `ssl key` (netdata's defaults point
 /// at `CONFIG/ssl/cert.pem` and `key.pem`; without both files TLS is off).
+#[cfg(feature = "web")]
 fn listener_tls(settings: &Settings) -> anyhow::Result<Option<crate::tls::ListenerTls>> {
     let (Some(cert), Some(key)) = (&settings.ssl_certificate, &settings.ssl_key) else {
         return Ok(None);
@@ -240,7 +247,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings.update_every
     );
 
+    #[cfg(not(feature = "web"))]
+    if settings.web_mode != WebMode::None {
+        anyhow::bail!(
+            "this tributary is built without its web server (cargo feature `web`): set [web] mode = none"
+        );
+    }
+    #[cfg(feature = "health")]
     let health = crate::health::AgentHealth::new(&cfg, &settings, &lib_dir);
+    #[cfg(feature = "health")]
+    let health_enabled = health.enabled;
+    #[cfg(not(feature = "health"))]
+    let health_enabled = false;
     let state = Arc::new(AgentState {
         hosts: Hosts::new(Arc::clone(&localhost)),
         update_every: settings.update_every,
@@ -249,22 +267,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         receiver_defaults: tributary_config::ReceiverDefaults {
             history: u64::try_from(settings.history).unwrap_or(3600),
             memory_mode: settings.memory_mode.as_str().to_string(),
-            health_enabled: if health.enabled {
+            health_enabled: if health_enabled {
                 tributary_config::values::Boolean::Yes
             } else {
                 tributary_config::values::Boolean::No
             },
             ..tributary_config::ReceiverDefaults::default()
         },
+        #[cfg(feature = "web")]
         receivers: crate::stream::receiver::Receivers::default(),
         cache_dir: Some(cache_dir),
         proxied: std::sync::Mutex::new(std::collections::HashSet::new()),
+        #[cfg(feature = "web")]
         tls: listener_tls(&settings)?,
         gzip_level: settings.gzip_level,
         allow_connections: tributary_config::SimplePattern::new(&settings.allow_connections_from),
         allow_streaming: tributary_config::SimplePattern::new(&settings.allow_streaming_from),
+        #[cfg(feature = "web")]
         stream_rate: crate::stream::receiver::AcceptRate::new(settings.stream_accept_every_secs),
         relays: crate::stream::relay::Relays::default(),
+        #[cfg(feature = "health")]
         health,
         web_dir: settings.web_dir.clone(),
     });
@@ -285,11 +307,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
 
+    release_startup_pages_later();
+
     let stop = tributary_collectors::heartbeat::Stop::new();
     let collectors =
         crate::collect::start(&cfg, &settings, Arc::clone(&localhost), Arc::clone(&stop))?;
-    let health_thread = crate::health::start(Arc::clone(&state), Arc::clone(&stop))
-        .context("cannot start the health thread")?;
+    // Health runs on the hosts with a database: without one here and without a web server
+    // (no children can stream in) there is nothing for it to do, and no thread is started.
+    #[cfg(feature = "health")]
+    let health_thread = if settings.memory_mode == MemoryMode::None
+        && settings.web_mode == WebMode::None
+    {
+        log::info!(
+            "HEALTH: no health thread: no database here ([db] mode = none) and no children ([web] mode = none)"
+        );
+        None
+    } else {
+        Some(
+            crate::health::start(Arc::clone(&state), Arc::clone(&stop))
+                .context("cannot start the health thread")?,
+        )
+    };
 
     let runtime = match settings.web_mode {
         WebMode::MultiThreaded => tokio::runtime::Builder::new_multi_thread()
@@ -303,9 +341,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     .context("cannot start the runtime")?;
 
+    #[cfg(feature = "exporting")]
     let exporters = crate::exporting::start(&cfg, &settings.config_dir, &lib_dir, &state);
+    #[cfg(not(feature = "exporting"))]
+    log::info!("EXPORTING: not part of this build (cargo feature `exporting`)");
 
     let result = runtime.block_on(async {
+        #[cfg(feature = "web")]
         if settings.web_mode != WebMode::None {
             let addr = if settings.bind_to == "*" {
                 format!("0.0.0.0:{}", settings.port)
@@ -319,7 +361,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             log::info!("WEB: listening on {}", listener.local_addr()?);
             tokio::spawn(crate::listener::run(listener, Arc::clone(&state)));
-        } else {
+        }
+        if settings.web_mode == WebMode::None {
             log::info!("WEB: web server disabled ([web] mode = none)");
         }
         let sender = tributary_config::StreamConf::new(&state.stream_config)
@@ -338,11 +381,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
 
     stop.stop();
+    #[cfg(feature = "exporting")]
     exporters.stop();
     for c in collectors {
         let _joined = c.join();
     }
-    let _joined = health_thread.join();
+    #[cfg(feature = "health")]
+    if let Some(t) = health_thread {
+        let _joined = t.join();
+    }
     let saved = state.hosts.save_all();
     if settings.memory_mode == MemoryMode::Save {
         log::info!("saved {saved} charts");
@@ -353,6 +400,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     log::info!("tributary exiting");
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
+}
+
+/// How long after start the memory only start-up needed is given back
+/// ([`crate::resident`]): by then the collectors have run and the sender has connected.
+const RELEASE_STARTUP_AFTER: Duration = Duration::from_secs(15);
+
+/// Gives back start-up's memory once, from a short-lived thread (the work reads
+/// `/proc/self/smaps`, which must not block the runtime).
+fn release_startup_pages_later() {
+    let spawned = std::thread::Builder::new()
+        .name("RELEASE".into())
+        .spawn(|| {
+            std::thread::sleep(RELEASE_STARTUP_AFTER);
+            let r = crate::resident::release_startup_pages();
+            log::info!(
+                "start-up memory given back: RSS {} kB -> {} kB ({} kB of code mappings released)",
+                r.rss_before_kb,
+                r.rss_after_kb,
+                r.mapped_bytes / 1024
+            );
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot start the thread that gives back start-up memory: {e}");
+    }
 }
 
 async fn wait_for_signals(state: &AgentState) -> anyhow::Result<()> {
@@ -373,6 +444,7 @@ async fn wait_for_signals(state: &AgentState) -> anyhow::Result<()> {
             }
             _ = usr2.recv() => {
                 log::info!("SIGUSR2 received, reloading health configuration");
+                #[cfg(feature = "health")]
                 state.health.reload();
             }
         }

@@ -136,7 +136,7 @@ pub fn start(
                 let is_localhost = Arc::ptr_eq(&h, &local);
                 let labels = if is_localhost {
                     let mut l = configured.clone();
-                    for kv in crate::web::api_v1::info::local_host_labels(&shared) {
+                    for kv in crate::host_info::local_host_labels(&shared) {
                         if !l.iter().any(|(k, _)| *k == kv.0) {
                             l.push(kv);
                         }
@@ -151,7 +151,7 @@ pub fn start(
                     labels,
                     tags: String::new(),
                     program_name: "netdata".into(),
-                    program_version: crate::web::api_v1::netdata_version(),
+                    program_version: crate::host_info::netdata_version(),
                 }
             })
             .collect()

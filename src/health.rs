@@ -58,6 +58,7 @@ impl HealthDirs {
 
 /// Per-child health state known to the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "web"), allow(dead_code))] // children stream in only with `web`
 enum ChildHealth {
     /// Health runs while connected; `auto`: stops (alarms frozen) on disconnect.
     Running { auto: bool },
@@ -203,6 +204,7 @@ impl AgentHealth {
     }
 
     /// A child connected with these stream.conf settings.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))] // the receiver's (feature `web`)
     pub fn child_connected(&self, host: &Arc<Host>, enabled: Boolean, postpone_secs: u64) {
         self.streamed
             .lock()
@@ -245,6 +247,7 @@ impl AgentHealth {
     }
 
     /// A child disconnected: `auto` children's alarms freeze in their last status.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))] // the receiver's (feature `web`)
     pub fn child_disconnected(&self, host: &Host) {
         if let Some(e) = self
             .streamed
@@ -285,7 +288,7 @@ fn run(state: &AgentState, stop: &Stop) {
     if health.enabled && !localhost_db {
         log::info!("HEALTH: no health for localhost: it keeps no database ([db] mode = none)");
     } else if health.enabled {
-        let labels = crate::web::api_v1::info::local_host_labels(state);
+        let labels = crate::host_info::local_host_labels(state);
         health
             .engine
             .enable(state.hosts.localhost(), false, now_s(), 0, Some(labels));

@@ -228,6 +228,7 @@ impl Ingest {
 
     /// Bounds the charts and dimensions this sender may create (a stream's `max charts`
     /// and `max dimensions`): going beyond them is an error that drops the sender.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))] // the receiver's (feature `web`)
     pub fn with_limits(mut self, limits: Limits) -> Ingest {
         self.dimensions = self
             .host
@@ -241,6 +242,7 @@ impl Ingest {
 
     /// Turns on replication for a stream (REPLICATION negotiated): definitions are answered
     /// with netdata's requests, replies are stored. `log_prefix` names the connection.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))] // the receiver's (feature `web`)
     pub fn with_replication(mut self, config: ReplicationConfig, log_prefix: &str) -> Ingest {
         self.replication = Some(config);
         self.log_prefix = log_prefix.to_string();

@@ -2,20 +2,31 @@
 //! `main` parses the command line and hands over to [`daemon::run`]; nothing else happens here.
 #![deny(unsafe_code)]
 
+// Optional parts (cargo features, see Cargo.toml): the default build has them all; the
+// headless build (`--no-default-features --features headless`) none of them.
 mod cli;
 mod collect;
 mod daemon;
+#[cfg(feature = "exporting")]
 mod exporting;
+#[cfg(feature = "health")]
 mod health;
+#[cfg(feature = "health")]
 mod health_streaming;
+#[cfg(any(feature = "web", feature = "health", feature = "exporting"))]
+mod host_info;
 mod ingest;
+#[cfg(feature = "web")]
 mod listener;
 mod logging;
 mod plugins;
+mod resident;
 mod settings;
 mod stream;
 mod system_info;
+#[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "web")]
 mod web;
 
 // The unit tests' counting allocator (no-allocation tests of the plugin and stream paths).

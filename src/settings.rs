@@ -64,6 +64,8 @@ impl From<tributary_config::ValueError> for SettingError {
 
 /// Everything the agent needs to start.
 #[derive(Debug, Clone)]
+// The listener's settings go unread without the web server (feature `web`).
+#[cfg_attr(not(feature = "web"), allow(dead_code))]
 pub struct Settings {
     /// `[global] hostname`.
     pub hostname: String,
@@ -104,7 +106,7 @@ pub struct Settings {
     /// `[web] ssl key` (PEM), when set and present.
     pub ssl_key: Option<PathBuf>,
     /// TLS on the listener: off without a certificate, else from `bind to ...^SSL=`.
-    pub tls_mode: crate::tls::TlsMode,
+    pub tls_mode: TlsMode,
     /// `[directories] plugins`: where external `*.plugin` files are looked for, in order (a
     /// plugin file name found in two directories runs from the first).
     pub plugins_dirs: Vec<PathBuf>,
@@ -319,11 +321,11 @@ impl Settings {
             &config_dir.join("ssl/key.pem").display().to_string(),
         );
         let tls_mode = if ssl_certificate.is_none() || ssl_key.is_none() {
-            crate::tls::TlsMode::Off
+            TlsMode::Off
         } else if bind_value.contains("^SSL=force") {
-            crate::tls::TlsMode::Force
+            TlsMode::Force
         } else {
-            crate::tls::TlsMode::Optional
+            TlsMode::Optional
         };
         let stream_accept_every_secs =
             match lookup(cfg, "web", "accept a streaming request every seconds") {
@@ -369,4 +371,15 @@ impl Settings {
                 .map(PathBuf::from),
         })
     }
+}
+
+/// Whether the listener speaks TLS (netdata's `bind to` option `^SSL=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// No certificate configured: plain only.
+    Off,
+    /// TLS and plain on the same port (netdata's default once a certificate is set).
+    Optional,
+    /// TLS only: plain HTTP is redirected, plain streams are refused.
+    Force,
 }

@@ -11,19 +11,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 
-/// Whether the listener speaks TLS (netdata's `bind to` option `^SSL=...`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    /// No certificate configured: plain only.
-    Off,
-    /// TLS and plain on the same port (netdata's default once a certificate is set).
-    Optional,
-    /// TLS only: plain HTTP is redirected, plain streams are refused.
-    Force,
-}
+pub use crate::settings::TlsMode;
 
 /// The listener's TLS: the acceptor and whether plain connections are still allowed.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "web"), allow(dead_code))] // the listener's (feature `web`)
 pub struct ListenerTls {
     /// Handshakes incoming connections.
     pub acceptor: tokio_rustls::TlsAcceptor,
@@ -44,6 +36,7 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The listener's TLS configuration from PEM files.
+#[cfg_attr(not(feature = "web"), allow(dead_code))] // the listener's (feature `web`)
 pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| anyhow::anyhow!("[web] ssl certificate {}: {e}", cert.display()))?

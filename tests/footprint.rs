@@ -1,50 +1,22 @@
-//! The headless collector's footprint, as the design promises it: `memory mode = none`, `[web]
-//! mode = none`, every internal collector on, everything streamed to a parent — in a few MB of
-//! RAM. Measured on the headless build the README gives — release, glibc linked statically
-//! (shared libraries alone map about 1.2 MB more into a dynamic build) — which this test builds
-//! with the same cargo that runs it.
+//! The headless collector's footprint: `memory mode = none`, `[web] mode = none`, every
+//! internal collector on, everything streamed to a parent — in about 3 MB of RAM. Measured on
+//! the headless build the README gives (`tests/support/headless_build.rs`: the `headless`
+//! profile and feature set, glibc linked statically — shared libraries alone map about 1.2 MB
+//! more into a dynamic build), which this test builds with the same cargo that runs it.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use crate::support::agent::Agent;
 use crate::support::{http_get_retry, wait_until};
 
 const KEY: &str = "0f1e2d3c-4b5a-4968-8776-655443322110";
-/// The design's promise for a headless collector.
-const MAX_RSS_KB: u64 = 5 * 1024;
+/// What the headless build measures (3.0-3.3 MB on the 2-core CI machine, 2026-12-01), with
+/// room for the noise of other builds' page-cache pressure; the design's promise was 5 MB.
+const MAX_RSS_KB: u64 = 3800;
 
 fn release_binary() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--bin",
-            "tributary",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-        ])
-        // cargo passes its own (empty) flags to the tests; they would win over RUSTFLAGS.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .current_dir(&root)
-        .status()
-        .expect("run cargo build --release");
-    assert!(status.success(), "cargo build --release (static) failed");
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let binary = target.join("x86_64-unknown-linux-gnu/release/tributary");
-    let ldd = Command::new("ldd").arg(&binary).output().expect("ldd");
-    let ldd =
-        String::from_utf8_lossy(&ldd.stdout).into_owned() + &String::from_utf8_lossy(&ldd.stderr);
-    assert!(
-        ldd.contains("statically linked") || ldd.contains("not a dynamic executable"),
-        "the headless build is not static: {ldd}"
-    );
-    binary
+    crate::support::headless_build::build(&PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// A `/proc/PID/status` or `smaps_rollup` field in kB.
@@ -58,7 +30,7 @@ fn proc_kb(pid: u32, file: &str, field: &str) -> u64 {
 }
 
 #[test]
-fn a_headless_collector_streams_everything_in_less_than_5_mb() {
+fn a_headless_collector_streams_everything_in_less_than_4_mb() {
     let binary = release_binary();
     let parent = Agent::builder()
         .set("global", "hostname", "fp-parent")
@@ -107,5 +79,31 @@ fn a_headless_collector_streams_everything_in_less_than_5_mb() {
     assert!(
         rss < MAX_RSS_KB,
         "RSS {rss} kB (PSS {pss} kB) is over {MAX_RSS_KB} kB for {dims} dimensions"
+    );
+}
+
+#[test]
+fn the_headless_build_refuses_a_web_server_and_says_why() {
+    let binary = release_binary();
+    let dir = crate::support::TempDir::new("headless-web");
+    let d = dir.path().display().to_string();
+    let mut cmd = std::process::Command::new(&binary);
+    cmd.args(["-D", "-i", "127.0.0.1", "-p", "0"]);
+    for (s, k, v) in [
+        ("directories", "config", d.clone()),
+        ("directories", "lib", format!("{d}/lib")),
+        ("directories", "cache", format!("{d}/cache")),
+        ("directories", "log", d.clone()),
+        ("logs", "error", "stderr".to_string()),
+    ] {
+        cmd.args(["-W", "set", s, k, &v]);
+    }
+    // `[web] mode` is left at its default (multi-threaded): this binary has no web server.
+    let out = cmd.output().expect("run the headless binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("built without its web server") && stderr.contains("[web] mode = none"),
+        "{stderr}"
     );
 }

@@ -1,6 +1,12 @@
 //! Helpers shared by the side-by-side benches (`ingest_vs_netdata`, `plugin_lines`,
-//! `web_vs_netdata`): knobs from the environment, ports, and starting/stopping agents.
+//! `web_vs_netdata`, `headless_vs_netdata`): knobs from the environment, ports,
+//! starting/stopping agents, the headless build, and the `FIGURE` lines that
+//! `benches/all-figures` collects into issue 10's table.
 #![allow(dead_code)] // each bench uses a part
+
+/// The README's headless build (shared with `tests/footprint.rs`).
+#[path = "../../tests/support/headless_build.rs"]
+pub mod headless_build;
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -48,4 +54,38 @@ pub fn stop(child: &mut Child, dir: &Path) {
     let _ignored = child.kill();
     let _ignored = child.wait();
     let _ignored = std::fs::remove_dir_all(dir);
+}
+
+/// Which way a figure is better, for the ratio `benches/all-figures` prints.
+#[derive(Debug, Clone, Copy)]
+pub enum Better {
+    /// Less is better (CPU, memory, bytes): the ratio is netdata / tributary.
+    Lower,
+    /// More is better (requests/s, values/s): the ratio is tributary / netdata.
+    Higher,
+}
+
+/// `min/median/max` of `v` (`-` when empty), for a `FIGURE` line.
+pub fn min_med_max(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let g = |x: f64| format!("{x:.4}");
+    format!("{}/{}/{}", g(s[0]), g(s[s.len() / 2]), g(s[s.len() - 1]))
+}
+
+/// Prints one machine-readable line for `benches/all-figures`:
+/// `FIGURE<TAB>name<TAB>netdata min/med/max<TAB>tributary min/med/max<TAB>unit<TAB>lower|higher`.
+pub fn figure(name: &str, netdata: &[f64], tributary: &[f64], unit: &str, better: Better) {
+    let better = match better {
+        Better::Lower => "lower",
+        Better::Higher => "higher",
+    };
+    println!(
+        "FIGURE\t{name}\t{}\t{}\t{unit}\t{better}",
+        min_med_max(netdata),
+        min_med_max(tributary)
+    );
 }

@@ -2,6 +2,9 @@
 //! in one place: `STREAM HOST [receive from [IP]:PORT]: what happened`, so that the host, the
 //! peer and the reason are in every line.
 
+// The receiver's lines exist only with it (feature `web`).
+#![cfg_attr(not(feature = "web"), allow(dead_code))]
+
 use std::net::SocketAddr;
 
 use tributary_protocol::capabilities::Caps;

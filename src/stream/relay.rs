@@ -14,6 +14,9 @@
 //! proxy with no gap. A child that disconnects with requests pending gets them answered from
 //! the spool instead, so the parent is never left waiting.
 
+// Its receiver's half exists only with the receiver (feature `web`).
+#![cfg_attr(not(feature = "web"), allow(dead_code))]
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 

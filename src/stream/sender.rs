@@ -451,6 +451,12 @@ async fn session(
     if !dest.ssl {
         return talk(stream, host, settings, shared, prefix, link).await;
     }
+    #[cfg(not(feature = "tls"))]
+    return Ended::after(
+        "cannot set up SSL: this tributary is built without TLS (cargo feature `tls`)".into(),
+        300,
+    );
+    #[cfg(feature = "tls")]
     let tls = match crate::tls::client_config(
         settings.ssl_skip_certificate_verification,
         settings.ca_file.as_deref(),
@@ -476,6 +482,7 @@ async fn session(
             return Ended::after(format!("cannot set up SSL: {e}"), 300);
         }
     };
+    #[cfg(feature = "tls")]
     talk(tls, host, settings, shared, prefix, link).await
 }
 

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod fault_proxy;
+pub mod headless_build;
 pub mod http_raw;
 pub mod peers;
 pub mod receivers;

@@ -34,10 +34,7 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-/// The version string the API reports (`"v" + ours`).
-pub fn netdata_version() -> String {
-    format!("v{}", env!("CARGO_PKG_VERSION"))
-}
+pub use crate::host_info::netdata_version;
 
 /// Appends `,\n{indent}\t"{k}": ` (the separator and key of a chart field).
 fn field(o: &mut String, indent: &str, k: &str) {
