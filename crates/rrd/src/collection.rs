@@ -703,7 +703,10 @@ mod layout_tests {
             def + offset_of!(crate::model::DimDef, divisor) + 8,
             def + offset_of!(crate::model::DimDef, algorithm) + 1,
         ] {
-            assert!((64..=128).contains(&end), "a second-line field ends at {end}");
+            assert!(
+                (64..=128).contains(&end),
+                "a second-line field ends at {end}"
+            );
         }
     }
 }
