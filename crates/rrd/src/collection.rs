@@ -30,14 +30,12 @@ pub trait SlotWriter {
 }
 
 /// A dimension's collection state (`RRDDIM` fields used by `rrdset_done`).
-///
-/// Laid out for the collection path, which touches every dimension once per collection with
-/// cold caches (a parent's dimensions do not fit in cache): the fields a SET and `done` write
-/// fill the first 64-byte line, the ring slot and the math's constants (multiplier, divisor,
-/// algorithm) start the second, the names come last.
 #[derive(Debug, Clone)]
-#[repr(C, align(64))]
 pub struct DimState {
+    /// The dimension's definition.
+    pub def: DimDef,
+    /// Index of this dimension's ring in the chart's store.
+    pub slot: usize,
     /// Collected in this iteration.
     pub collected: i64,
     /// Collected in the previous iteration.
@@ -45,18 +43,14 @@ pub struct DimState {
     calculated: f64,
     last_calculated: f64,
     collections: u64,
+    updated: bool,
     collected_max: u64,
     /// Wall-clock time of the last SET, µs (0: never).
     pub last_collected_us: i64,
-    updated: bool,
-    /// SET in the collection that the last `done` finished (its value: `last_collected`).
-    pub in_last_collection: bool,
-    /// Index of this dimension's ring in the chart's store.
-    pub slot: usize,
     /// The chart's `slots_total` when this dimension was added: older slots are not its own.
     pub born_total: u64,
-    /// The dimension's definition.
-    pub def: DimDef,
+    /// SET in the collection that the last `done` finished (its value: `last_collected`).
+    pub in_last_collection: bool,
 }
 
 impl DimState {
@@ -670,43 +664,4 @@ pub fn restore_dim(d: &mut DimState, last_collected: i64, collected_max: u64) {
 /// The `collected_max` of a dimension, for persistence.
 pub fn collected_max(d: &DimState) -> u64 {
     d.collected_max
-}
-
-#[cfg(test)]
-mod layout_tests {
-    use super::DimState;
-    use std::mem::offset_of;
-
-    /// What a SET and `done` write lives in one cache line, the slot and the math's constants
-    /// in the next one.
-    #[test]
-    fn the_collection_fields_share_the_first_cache_line() {
-        assert_eq!(std::mem::align_of::<DimState>(), 64);
-        for end in [
-            offset_of!(DimState, collected) + 8,
-            offset_of!(DimState, last_collected) + 8,
-            offset_of!(DimState, calculated) + 8,
-            offset_of!(DimState, last_calculated) + 8,
-            offset_of!(DimState, collections) + 8,
-            offset_of!(DimState, collected_max) + 8,
-            offset_of!(DimState, last_collected_us) + 8,
-            offset_of!(DimState, updated) + 1,
-            offset_of!(DimState, in_last_collection) + 1,
-        ] {
-            assert!(end <= 64, "a collection field ends at {end}");
-        }
-        let def = offset_of!(DimState, def);
-        for end in [
-            offset_of!(DimState, slot) + 8,
-            offset_of!(DimState, born_total) + 8,
-            def + offset_of!(crate::model::DimDef, multiplier) + 8,
-            def + offset_of!(crate::model::DimDef, divisor) + 8,
-            def + offset_of!(crate::model::DimDef, algorithm) + 1,
-        ] {
-            assert!(
-                (64..=128).contains(&end),
-                "a second-line field ends at {end}"
-            );
-        }
-    }
 }

@@ -129,27 +129,25 @@ impl ChartDef {
     }
 }
 
-/// Everything a DIMENSION line says about a dimension. (The collection math's constants come
-/// first: see [`crate::collection::DimState`]'s layout.)
+/// Everything a DIMENSION line says about a dimension.
 #[derive(Debug, Clone, PartialEq)]
-#[repr(C)]
 pub struct DimDef {
+    /// Unique id within the chart.
+    pub id: String,
+    /// Display name; the id when none is given.
+    pub name: String,
+    /// Collection algorithm.
+    pub algorithm: Algorithm,
     /// Multiplier (netdata: 0 means 1).
     pub multiplier: i64,
     /// Divisor (netdata: 0 means 1).
     pub divisor: i64,
-    /// Collection algorithm.
-    pub algorithm: Algorithm,
     /// Option `hidden`: stored but not drawn.
     pub hidden: bool,
     /// Option `obsolete`.
     pub obsolete: bool,
     /// Options `noreset` / `nooverflow`: counter drops do not raise the reset flag.
     pub noreset: bool,
-    /// Unique id within the chart.
-    pub id: String,
-    /// Display name; the id when none is given.
-    pub name: String,
 }
 
 impl DimDef {
