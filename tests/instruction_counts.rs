@@ -3,7 +3,10 @@
 //! (release with symbols):
 //!
 //! * `parse_lines` (crates/protocol/examples): LZ4-decode and parse 240,000 stream lines;
-//! * `store_values` (crates/rrd/examples): 200 collections of 100 charts × 10 dimensions.
+//! * `store_values` (crates/rrd/examples): 200 collections of 100 charts × 10 dimensions;
+//! * `data_queries` (the agent's own test binary, test `data_query_workload` in
+//!   src/web/data_path_tests.rs): 50 `/api/v1/data` requests of 600 points × 10 dimensions,
+//!   planned, read from compressed pages and rendered as JSON.
 //!
 //! Only the workload's own function is counted (`--toggle-collect`), not its setup. Each
 //! count must stay within [`TOLERANCE`] above its baseline in `benches/instruction_counts.txt`;
@@ -55,8 +58,38 @@ fn build_examples(root: &Path) -> PathBuf {
         .join("profiling/examples")
 }
 
-/// Instructions callgrind counted inside `function` of `binary`.
-fn count(binary: &Path, function: &str) -> u64 {
+/// Builds the agent's unit-test binary with the `profiling` profile; its path.
+fn build_agent_tests(root: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "test",
+            "--profile",
+            "profiling",
+            "--bin",
+            "tributary",
+            "--no-run",
+            "--message-format=json",
+        ])
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .current_dir(root)
+        .output()
+        .expect("run cargo test --no-run");
+    assert!(
+        out.status.success(),
+        "building the agent's tests failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["profile"]["test"] == true && m["target"]["name"] == "tributary")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo named no test executable for the tributary binary")
+}
+
+/// Instructions callgrind counted inside `function` of `binary` run with `args`.
+fn count(binary: &Path, args: &[&str], function: &str) -> u64 {
     let out = Command::new("valgrind")
         .args([
             "--tool=callgrind",
@@ -64,6 +97,7 @@ fn count(binary: &Path, function: &str) -> u64 {
             &format!("--toggle-collect=*{function}*"),
         ])
         .arg(binary)
+        .args(args)
         .output()
         .expect("valgrind is missing: apt-get install -y valgrind");
     assert!(
@@ -83,15 +117,22 @@ fn count(binary: &Path, function: &str) -> u64 {
 fn hot_paths_cost_no_more_instructions_than_their_baselines() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = build_examples(&root);
+    let agent_tests = build_agent_tests(&root);
     let mut report = Vec::new();
     let mut failed = Vec::new();
+    let data_args = [
+        "web::data_path_tests::data_query_workload",
+        "--exact",
+        "--test-threads=1",
+    ];
     for (name, baseline) in baselines(&root) {
-        let (binary, function) = match name.as_str() {
-            "parse_lines" => ("parse_lines", "measured"),
-            "store_values" => ("store_values", "collect"),
+        let (binary, args, function): (PathBuf, &[&str], &str) = match name.as_str() {
+            "parse_lines" => (dir.join("parse_lines"), &[], "measured"),
+            "store_values" => (dir.join("store_values"), &[], "collect"),
+            "data_queries" => (agent_tests.clone(), &data_args, "measured_data_queries"),
             other => panic!("unknown workload '{other}' in benches/instruction_counts.txt"),
         };
-        let n = count(&dir.join(binary), function);
+        let n = count(&binary, args, function);
         assert!(n > 0, "{name}: nothing counted in '{function}'");
         let ratio = n as f64 / baseline as f64;
         report.push(format!("{name} {n} (baseline {baseline}, {ratio:.3}x)"));

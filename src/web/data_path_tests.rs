@@ -101,3 +101,26 @@ fn a_600_point_query_allocates_no_more_than_a_60_point_one() {
         );
     }
 }
+
+/// The data-query workload whose instructions `tests/instruction_counts.rs` counts with
+/// callgrind (`data_queries` in `benches/instruction_counts.txt`): 50 whole requests of 600
+/// points × 10 dimensions as JSON, from compressed pages (720 s of history), rendered.
+#[inline(never)]
+fn measured_data_queries(chart: &Chart, p: &data::DataParams) -> usize {
+    let st = chart.lock();
+    (0..50)
+        .map(|_| data::render_chart("alloc", &st, p).body.len())
+        .sum()
+}
+
+#[test]
+fn data_query_workload() {
+    let (_host, chart) = chart(10, 720);
+    let p = data::parse(
+        &params("chart=bench.c000&points=600&after=-600&format=json"),
+        START + 720,
+    );
+    let bytes = measured_data_queries(&chart, &p);
+    // 600 rows of 10 numbers with 3 decimals, 50 times
+    assert!(bytes > 50 * 600 * 10 * 4, "{bytes} bytes");
+}
