@@ -30,7 +30,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{env_u64, free_port, wait_listening};
+use common::{env_u64, free_port, mmm, tributary_dirs, vm_rss_kb, wait_listening};
 
 const KEY: &str = "4d5e6f70-8192-4a3b-8c4d-5e6f708192a3";
 
@@ -102,16 +102,6 @@ fn tree(root: u32) -> Vec<Proc> {
         .collect()
 }
 
-fn vm_rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// A process under test with its directory; stopped and removed on drop.
 struct Agent {
     child: Child,
@@ -131,21 +121,6 @@ fn temp_dir(what: &str) -> PathBuf {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
     dir
-}
-
-/// `-W set` arguments for tributary's directories and log under `dir`.
-fn tributary_dirs(cmd: &mut Command, dir: &Path) {
-    let d = dir.display().to_string();
-    for (s, k, v) in [
-        ("directories", "config", format!("{d}/etc")),
-        ("directories", "cache", format!("{d}/cache")),
-        ("directories", "lib", format!("{d}/lib")),
-        ("directories", "log", format!("{d}/log")),
-        ("directories", "plugins", format!("{d}/plugins.d")),
-        ("logs", "error", format!("{d}/log/error.log")),
-    ] {
-        cmd.args(["-W", "set", s, k, &v]);
-    }
 }
 
 fn spawn(cmd: &mut Command, what: &str) -> Child {
@@ -405,12 +380,6 @@ fn measure(name: &str, agent: &Agent, parent_port: u16, host: &str) -> Figures {
         );
     }
     f
-}
-
-fn mmm(v: &[f64]) -> (f64, f64, f64) {
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    (s[0], s[s.len() / 2], s[s.len() - 1])
 }
 
 fn cell(v: &[f64], decimals: usize) -> String {

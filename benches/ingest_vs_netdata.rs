@@ -29,7 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{env_u64, free_port, wait_listening};
+use common::{env_u64, free_port, mmm, tributary_dirs, vm_rss_kb, wait_listening};
 
 const KEY: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -46,16 +46,6 @@ fn cpu_s(pid: u32) -> f64 {
     let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     ticks as f64 / clock_ticks()
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// A parent under test; killed on drop.
@@ -88,21 +78,15 @@ fn start_tributary() -> Parent {
     }
     std::fs::write(dir.join("etc/stream.conf"), stream_conf()).unwrap();
     let port = free_port();
-    let d = dir.display().to_string();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tributary"));
     cmd.args(["-D", "-i", "127.0.0.1", "-p", &port.to_string()]);
+    tributary_dirs(&mut cmd, &dir);
     for (s, k, v) in [
-        ("directories", "config", format!("{d}/etc")),
-        ("directories", "cache", format!("{d}/cache")),
-        ("directories", "lib", format!("{d}/lib")),
-        ("directories", "log", format!("{d}/log")),
-        ("directories", "plugins", format!("{d}/plugins.d")),
-        ("logs", "error", format!("{d}/log/error.log")),
-        ("plugins", "proc", "no".into()),
-        ("plugins", "diskspace", "no".into()),
-        ("plugins", "idlejitter", "no".into()),
-        ("health", "enabled", "no".into()),
-        ("web", "mode", "multi-threaded".into()),
+        ("plugins", "proc", String::from("no")),
+        ("plugins", "diskspace", String::from("no")),
+        ("plugins", "idlejitter", String::from("no")),
+        ("health", "enabled", String::from("no")),
+        ("web", "mode", String::from("multi-threaded")),
     ] {
         cmd.args(["-W", "set", s, k, &v]);
     }
@@ -213,7 +197,7 @@ fn measure(parent: &Parent) -> Figures {
     let pid = parent.child.id();
     let mut f = Figures::default();
 
-    let rss0 = rss_kb(pid);
+    let rss0 = vm_rss_kb(pid);
     let warmup = 10;
     let total = warmup + windows * window + 2;
     let load = streamgen(parent.port, children, charts, dims, total, false);
@@ -226,7 +210,7 @@ fn measure(parent: &Parent) -> Figures {
         f.paced_cpu_per_m
             .push((c1 - c0) / (per_s * window as f64 / 1e6));
     }
-    let rss1 = rss_kb(pid);
+    let rss1 = vm_rss_kb(pid);
     f.rss_per_1000_dims_kb =
         (rss1.saturating_sub(rss0)) as f64 / ((children * charts * dims) as f64 / 1000.0);
     let out = load.wait_with_output().expect("streamgen");
@@ -258,12 +242,6 @@ fn measure(parent: &Parent) -> Figures {
     f
 }
 
-fn mmm(v: &[f64]) -> (f64, f64, f64) {
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    (s[0], s[s.len() / 2], s[s.len() - 1])
-}
-
 /// `TRIB_BENCH_GROWTH=1`: one fresh tributary parent per load, paced.
 fn growth() {
     let max = env_u64("TRIB_BENCH_GROWTH_MAX", 1_000_000);
@@ -284,7 +262,7 @@ fn growth() {
     for (children, charts, dims) in loads {
         let p = start_tributary();
         let pid = p.child.id();
-        let rss0 = rss_kb(pid);
+        let rss0 = vm_rss_kb(pid);
         let (warmup, windows, window) = (15, 3, 10);
         let load = streamgen(
             p.port,
@@ -302,7 +280,7 @@ fn growth() {
             std::thread::sleep(Duration::from_secs(window));
             cpu.push((cpu_s(pid) - c0) / (per_s * window as f64 / 1e6));
         }
-        let rss1 = rss_kb(pid);
+        let rss1 = vm_rss_kb(pid);
         let out = load.wait_with_output().expect("streamgen");
         let report = String::from_utf8_lossy(&out.stdout).into_owned();
         eprintln!("  {children}x{charts}x{dims}: {}", report.trim());
@@ -344,7 +322,7 @@ fn sustain() {
         let c0 = cpu_s(pid);
         std::thread::sleep(Duration::from_secs(window));
         let cores = (cpu_s(pid) - c0) / window as f64;
-        let rss = rss_kb(pid);
+        let rss = vm_rss_kb(pid);
         let out = load.wait_with_output().expect("streamgen");
         let report = String::from_utf8_lossy(&out.stdout).into_owned();
         eprintln!("  {children}x{charts}x{dims}: {}", report.trim());

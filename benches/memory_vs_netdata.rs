@@ -23,19 +23,10 @@ mod feeder;
 
 use std::time::{Duration, Instant};
 
-use common::env_u64;
+use common::{env_u64, mmm, vm_rss_kb};
 
 const GUID: &str = "7e57b3c4-0000-4000-8000-00000000feed";
 const HOST: &str = "membench-child";
-
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// Waits until the agent answers the last chart with the whole history it was offered.
 fn wait_for_history(a: &agents::Agent, shape: &feeder::Shape, feed: &feeder::Feed) {
@@ -86,12 +77,6 @@ fn wait_for_history(a: &agents::Agent, shape: &feeder::Shape, feed: &feeder::Fee
     }
 }
 
-fn mmm(v: &[f64]) -> (f64, f64, f64) {
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    (s[0], s[s.len() / 2], s[s.len() - 1])
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; this is a plain binary.
     let shape = feeder::Shape {
@@ -111,7 +96,7 @@ fn main() {
         let a = make();
         std::thread::sleep(Duration::from_secs(2));
         let pid = a.child.id();
-        let before = rss_kb(pid);
+        let before = vm_rss_kb(pid);
         let cpu0 = a.cpu_ns();
         let started = Instant::now();
         let feed = feeder::start(a.port, agents::KEY, GUID, &shape);
@@ -131,7 +116,7 @@ fn main() {
             if w > 0 {
                 std::thread::sleep(Duration::from_secs(5));
             }
-            let after = rss_kb(pid);
+            let after = vm_rss_kb(pid);
             per_1000.push(after.saturating_sub(before) as f64 * 1024.0 / 1e6 / (dims / 1000.0));
         }
         drop(feed);

@@ -25,7 +25,7 @@
 #[path = "web_vs_netdata/agents.rs"]
 mod agents;
 mod common;
-use common::env_u64;
+use common::{env_u64, mmm};
 #[path = "web_vs_netdata/client.rs"]
 mod client;
 #[path = "web_vs_netdata/feeder.rs"]
@@ -80,12 +80,6 @@ fn wait_for_history(a: &Agent, data_path: &str, want_rows: usize, charts: usize)
         "{} never held the history: {} valued rows of {want_rows}, {} charts of {charts}",
         a.name, seen.0, seen.1
     );
-}
-
-fn mmm(v: &[f64]) -> (f64, f64, f64) {
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    (s[0], s[s.len() / 2], s[s.len() - 1])
 }
 
 fn fmt3(v: &[f64], decimals: usize) -> String {

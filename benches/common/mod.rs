@@ -13,6 +13,39 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
+/// `VmRSS` of one process, kB (0 when it is gone).
+pub fn vm_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Minimum, median and maximum of `v` (not empty).
+pub fn mmm(v: &[f64]) -> (f64, f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    (s[0], s[s.len() / 2], s[s.len() - 1])
+}
+
+/// `-W set` arguments for tributary's directories and log under `dir`.
+pub fn tributary_dirs(cmd: &mut Command, dir: &Path) {
+    let d = dir.display().to_string();
+    for (s, k, v) in [
+        ("directories", "config", format!("{d}/etc")),
+        ("directories", "cache", format!("{d}/cache")),
+        ("directories", "lib", format!("{d}/lib")),
+        ("directories", "log", format!("{d}/log")),
+        ("directories", "plugins", format!("{d}/plugins.d")),
+        ("logs", "error", format!("{d}/log/error.log")),
+    ] {
+        cmd.args(["-W", "set", s, k, &v]);
+    }
+}
+
 /// A numeric knob from the environment, or `default`.
 pub fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{self, free_port, wait_listening};
+use crate::common::{self, free_port, tributary_dirs, wait_listening};
 
 /// The API key of the fake child.
 pub const KEY: &str = "3c2b1a09-8e7d-4c6b-9a5f-4e3d2c1b0a99";
@@ -64,22 +64,16 @@ pub fn tributary() -> Agent {
     }
     std::fs::write(dir.join("etc/stream.conf"), stream_conf("ram")).unwrap();
     let port = free_port();
-    let d = dir.display().to_string();
     let binary =
         std::env::var("TRIBUTARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tributary").into());
     let mut cmd = Command::new(binary);
     cmd.args(["-D", "-i", "127.0.0.1", "-p", &port.to_string()]);
+    tributary_dirs(&mut cmd, &dir);
     for (s, k, v) in [
-        ("directories", "config", format!("{d}/etc")),
-        ("directories", "cache", format!("{d}/cache")),
-        ("directories", "lib", format!("{d}/lib")),
-        ("directories", "log", format!("{d}/log")),
-        ("directories", "plugins", format!("{d}/plugins.d")),
-        ("logs", "error", format!("{d}/log/error.log")),
-        ("plugins", "proc", "no".into()),
-        ("plugins", "diskspace", "no".into()),
-        ("plugins", "idlejitter", "no".into()),
-        ("health", "enabled", "no".into()),
+        ("plugins", "proc", String::from("no")),
+        ("plugins", "diskspace", String::from("no")),
+        ("plugins", "idlejitter", String::from("no")),
+        ("health", "enabled", String::from("no")),
         (
             "web",
             "mode",
