@@ -223,6 +223,9 @@ fn measure(parent: &Parent) -> Figures {
     );
     f.wire_bytes_per_value = field(&report, "bytes_per_value");
 
+    // The paced children just disconnected: give the parent a moment to notice before the
+    // fast run reconnects with the same GUIDs (a parent refuses a GUID still streaming).
+    std::thread::sleep(Duration::from_secs(3));
     let fast_seconds = 15;
     let c0 = cpu_s(pid);
     let load = streamgen(parent.port, fast_children, charts, dims, fast_seconds, true);
