@@ -117,7 +117,8 @@ impl Host {
         self.spool_entries.load(Ordering::Relaxed)
     }
 
-    /// Bytes of samples the spool holds now (every dimension's ring).
+    /// Bytes of samples the spool holds now, counted uncompressed (4 bytes per ring position of
+    /// every dimension): an upper bound of the compressed pages it really uses.
     fn spool_used_bytes(list: &[Arc<Chart>]) -> usize {
         list.iter()
             .map(|c| {
