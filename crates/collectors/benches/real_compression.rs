@@ -12,14 +12,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use tributary_collectors::{all_collectors, collect_all_once, now_us};
+use tributary_rrd::page_codec::PAGE_SLOTS;
 use tributary_rrd::{Host, HostConfig, MemoryMode};
 
 const USEC: i64 = 1_000_000;
-const ENTRIES: f64 = 4096.0;
-/// Open page (128 × 4 B) and page table (32 × 4 B) of a 4096-slot ring.
-const RING_FIXED: f64 = 640.0;
+const ENTRIES: usize = 4096;
+/// Open page and page table (4 B per page) of a 4096-slot ring: 640 B.
+const RING_FIXED: usize = PAGE_SLOTS * 4 + ENTRIES.div_ceil(PAGE_SLOTS) * 4;
 /// Chart and dimension bookkeeping per dimension (`memory_per_sample`, `none` host).
 const BOOKKEEPING: f64 = 507.0;
+
+/// MB per 1000 dimensions of full rings at `per_sample` bytes per sealed sample.
+fn mb_per_1000_dims(per_sample: f64) -> f64 {
+    (BOOKKEEPING + RING_FIXED as f64 + per_sample * ENTRIES as f64) / 1000.0
+}
 
 fn main() {
     let seconds: i64 = std::env::var("TRIBUTARY_BENCH_SECONDS")
@@ -64,11 +70,10 @@ fn main() {
                 samples += s;
             }
             let per_sample = bytes as f64 / samples.max(1) as f64;
-            let per_dim = BOOKKEEPING + RING_FIXED + per_sample * ENTRIES;
             println!(
                 "{k:>8} {:>7} {dims:>11} {samples:>15} {per_sample:>14.3} {:>28.2}",
                 charts.len(),
-                per_dim * 1000.0 / 1e6
+                mb_per_1000_dims(per_sample)
             );
         }
     }
@@ -78,7 +83,7 @@ fn main() {
         bytes += b;
         samples += s;
     }
-    let mb = (BOOKKEEPING + RING_FIXED + bytes as f64 / samples.max(1) as f64 * ENTRIES) / 1000.0;
+    let mb = mb_per_1000_dims(bytes as f64 / samples.max(1) as f64);
     // For benches/all-figures: netdata's side is not measured here (memory_vs_netdata does).
     println!("FIGURE\tmemory_per_1000_dims_ring_full_real_metrics\t-\t{mb:.2}\tMB");
     // Where the bytes go: the charts with the most sealed bytes.

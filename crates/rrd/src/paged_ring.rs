@@ -208,7 +208,8 @@ impl PagedRing {
             // A ring that grows after its first turn holds values of varying compressibility:
             // a quarter then.
             let most = self.ends.len() * MAX_PAGE_BYTES;
-            let turned = self.ends[self.ends.len() - 1] > 0 || page + 1 == self.ends.len();
+            let last = self.ends.len() - 1;
+            let turned = page == last || !self.sealed_range(last).is_empty();
             let extra = (need - self.bytes.len())
                 .max(self.bytes.len() / if turned { 4 } else { 8 })
                 .max(MAX_PAGE_BYTES / 2)
